@@ -1,0 +1,21 @@
+import { cotangentName, type Graph } from '../ir/graph.ts';
+import type { Shape } from '../ir/shape.ts';
+import { jvp } from './jvp.ts';
+import { vjp } from './vjp.ts';
+
+/** The gradient graph of one scalar output: primal outputs plus `x.bar` = ∂output/∂x for every input. */
+export function gradGraph(graph: Graph, output: string): Graph {
+  return vjp(graph, [], { outputs: [output], seed: 'ones' });
+}
+
+/**
+ * Hessian-vector products by forward-over-reverse (Pearlmutter): the JVP of the gradient graph.
+ * Its outputs `x.bar.dot` are H·v for the tangent directions `x.dot` (batched over `batch`); no
+ * Hessian is ever formed.
+ */
+export function hvpGraph(graph: Graph, output: string, batch: Shape): Graph {
+  return jvp(gradGraph(graph, output), batch);
+}
+
+/** Name of the HVP output for input `name` in an `hvpGraph`. */
+export const hvpOutputName = (name: string): string => `${cotangentName(name)}.dot`;

@@ -1,0 +1,4 @@
+import { getBrowserTestDevice } from '../support/browser-webgpu.ts';
+import { describeDeviceSmoke } from '../support/device-smoke.ts';
+
+describeDeviceSmoke('Chromium', await getBrowserTestDevice());
