@@ -66,9 +66,9 @@ export function formatDiagnostic(d: Diagnostic, source: string): string {
   return `${header}\n  ${printable(source.slice(lineStart, lineEnd))}\n  ${padding}${carets}`;
 }
 
-/** Replaces control characters (other than tab) so a diagnostic never garbles a terminal; keeps one char per char. */
+/** Replaces control characters (other than tab) and lone surrogates, one for one, so output stays clean text. */
 function printable(line: string): string {
-  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\u00b7');
+  return line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\u00b7').replace(/\p{Cs}/gu, '\ufffd');
 }
 
 /** Thrown by API layers that prefer exceptions; carries every diagnostic, its message names the first error. */

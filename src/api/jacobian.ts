@@ -1,0 +1,132 @@
+import type { Tensor } from '../backend/cpu/tensor.ts';
+import { cotangentName, tangentName, type Graph } from '../ir/graph.ts';
+import { numel } from '../ir/shape.ts';
+import type { PortInfo } from '../lang/lower.ts';
+import { graphFlops } from './cost.ts';
+import { runtimeError } from './errors.ts';
+import { assertFits, DEFAULT_MEMORY_BUDGET, type Program, type RunOptions, type RunStats } from './program.ts';
+import type { Values } from './values.ts';
+
+export type JacobianMode = 'fwd' | 'rev';
+
+export interface JacobianResult {
+  readonly outputs: Record<string, Tensor>;
+  /** jacobian[output][input] has shape [numel(output), numel(input)], both flattened row-major. */
+  readonly jacobian: Record<string, Record<string, Tensor>>;
+  readonly mode: JacobianMode;
+  readonly requested: JacobianMode | 'auto';
+  /** FLOP-model estimates of the whole Jacobian by each mode, and why `auto` chose what it chose. */
+  readonly estimates: { readonly fwd: number; readonly rev: number; readonly reason: string };
+  /** Seeds pushed (n for fwd, m for rev) and the chunk size used. */
+  readonly seeds: number;
+  readonly chunkSize: number;
+  readonly stats: RunStats;
+}
+
+/** Where each seed index lands: the port it belongs to and the position inside it. */
+function seedOwner(ports: readonly PortInfo[]): (g: number) => { port: PortInfo; index: number } {
+  const starts: number[] = [];
+  let s = 0;
+  for (const p of ports) {
+    starts.push(s);
+    s += numel(p.shape);
+  }
+  return (g) => {
+    let i = ports.length - 1;
+    while (starts[i] > g) i--;
+    return { port: ports[i], index: g - starts[i] };
+  };
+}
+
+/**
+ * The full Jacobian, built from batched JVPs (forward: n identity seeds, one per input element, each
+ * giving a column) or batched VJPs (reverse: m seeds, each giving a row). 'auto' compares the FLOP
+ * model of both derived graphs. Seeds are processed in chunks that fit the memory budget; the answer
+ * does not depend on the chunk size.
+ */
+export async function jacobian(program: Program, inputs: Values, options: RunOptions & { mode?: JacobianMode | 'auto' } = {}): Promise<JacobianResult> {
+  const n = program.inputWidth;
+  const m = program.outputWidth;
+  const fwd = graphFlops(program.derived('jvp', [n]));
+  const rev = graphFlops(program.derived('vjp', [m]));
+  const requested = options.mode ?? 'auto';
+  const mode: JacobianMode = requested === 'auto' ? (fwd <= rev ? 'fwd' : 'rev') : requested;
+  const reason = requested !== 'auto'
+    ? `${mode} was requested`
+    : `${mode === 'fwd' ? 'forward' : 'reverse'} mode is estimated cheaper: ${n} JVP seeds cost ≈${fwd.toExponential(2)} FLOPs, ${m} VJP seeds ≈${rev.toExponential(2)}`;
+
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const resultBytes = m * n * 8;
+  assertFits(resultBytes, budget);
+  const seedPorts = mode === 'fwd' ? program.inputs : program.outputs;
+  const readPorts = mode === 'fwd' ? program.outputs : program.inputs;
+  const total = mode === 'fwd' ? n : m;
+  const graphFor = (k: number) => program.derived(mode === 'fwd' ? 'jvp' : 'vjp', [k]);
+  const backend = program.backend(options);
+  const dtype = options.dtype ?? 'f64';
+  const chunk = options.chunkSize ?? chooseChunk(total, (k) => backend.peakBytes(graphFor(k), dtype), budget - resultBytes);
+  if (!Number.isInteger(chunk) || chunk < 1) throw runtimeError('invalid-value', `chunk size must be a positive whole number, got ${chunk}`);
+
+  const blocks: Record<string, Record<string, Tensor>> = {};
+  for (const out of program.outputs) {
+    blocks[out.name] = {};
+    for (const inp of program.inputs) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
+  }
+  const owner = seedOwner(seedPorts);
+  const feedName = mode === 'fwd' ? tangentName : cotangentName;
+  const readName = mode === 'fwd' ? tangentName : cotangentName;
+  const start = performance.now();
+  let outputs: Record<string, Tensor> = {};
+  let flops = 0;
+  let passes = 0;
+  let peak = 0;
+  for (let s = 0; s < total; s += chunk) {
+    options.signal?.throwIfAborted();
+    const k = Math.min(chunk, total - s);
+    const graph: Graph = graphFor(k);
+    const feed = program.inputValues(inputs);
+    for (const p of seedPorts) feed.set(feedName(p.name), { shape: [k, ...p.shape], data: new Float64Array(k * numel(p.shape)) });
+    for (let j = 0; j < k; j++) {
+      const { port, index } = owner(s + j);
+      feed.get(feedName(port.name))!.data[j * numel(port.shape) + index] = 1;
+    }
+    const { values, stats } = await program.run(graph, feed, options);
+    flops += stats.flops;
+    peak = Math.max(peak, stats.peakBytes);
+    passes++;
+    if (s === 0) outputs = Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
+    for (const p of readPorts) {
+      const result = values.get(readName(p.name))!.data;
+      const size = numel(p.shape);
+      for (let j = 0; j < k; j++) {
+        const { port, index } = owner(s + j);
+        // Forward: seed j is input column `index`, its result a column of every output block.
+        // Reverse: seed j is output row `index`, its result a row of every input block.
+        const block = mode === 'fwd' ? blocks[p.name][port.name] : blocks[port.name][p.name];
+        const width = block.shape[1];
+        for (let i = 0; i < size; i++) {
+          if (mode === 'fwd') block.data[i * width + index] = result[j * size + i];
+          else block.data[index * width + i] = result[j * size + i];
+        }
+      }
+    }
+    options.onProgress?.(s + k, total);
+  }
+  if (total === 0) outputs = (await program.evaluate(inputs, options)).outputs;
+  const stats: RunStats = { backend: backend.description, dtype, ms: performance.now() - start, flops, passes, peakBytes: peak };
+  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: total, chunkSize: chunk, stats };
+}
+
+/**
+ * The largest chunk of seeds whose pass fits in `budget` bytes. Peak memory grows about linearly with
+ * the batch, so two probes give the slope; the guess is then confirmed (halving until it fits).
+ */
+export function chooseChunk(total: number, peakFor: (k: number) => number, budget: number): number {
+  if (total <= 1) return 1;
+  const p1 = peakFor(1);
+  if (p1 > budget) assertFits(p1, budget);
+  const perSeed = Math.max(peakFor(2) - p1, 1);
+  let k = Math.max(1, Math.min(total, Math.floor((budget - p1) / perSeed) + 1));
+  while (k > 1 && peakFor(k) > budget) k = Math.floor(k / 2);
+  return k;
+}
