@@ -185,7 +185,7 @@ class Parser {
       this.next();
       const number = this.next();
       const span = spanFrom(token.span, number.span.offset + number.span.length);
-      this.report('invalid-size', `sizes must be positive integers, found '-${number.text}'`, span);
+      this.report('invalid-size', `sizes must be positive integers, found ${quote(`-${number.text}`)}`, span);
       return { kind: 'int', value: -Number(number.text), span };
     }
     const message = `expected a size (a positive integer or a name) after '${this.previous!.text}', found ${describe(token)}`;

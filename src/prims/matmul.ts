@@ -1,7 +1,8 @@
 import { gemm } from '../backend/cpu/gemm.ts';
 import { broadcastStrides } from '../backend/cpu/strided.ts';
 import { allocate } from '../backend/cpu/tensor.ts';
-import { addOptional } from '../ad/helpers.ts';
+import { addOptional, expandTo } from '../ad/helpers.ts';
+import type { NodeId } from '../ir/graph.ts';
 import { broadcastShapes, formatShape, numel, stridesOf, type Shape } from '../ir/shape.ts';
 import type { PrimitiveDef } from './types.ts';
 
@@ -49,9 +50,13 @@ export const matmul: PrimitiveDef<'matmul'> = {
     }
     return out;
   },
-  // d(AB) = dA B + A dB
-  jvp: ({ b, x: [a, c], dx: [da, dc] }) =>
-    addOptional(b, da === null ? null : b.matmul(da, c), dc === null ? null : b.matmul(a, dc)),
+  // d(AB) = dA B + A dB. A tangent first gets the output's batch dims, so that its own leading
+  // (tangent-batch) dims are never mistaken for the other operand's batch dims.
+  jvp: ({ b, node, x: [a, c], dx: [da, dc], argShapes: [sa, sc] }) => {
+    const outBatch = batchOf(node.shape);
+    const full = (t: NodeId, s: Shape) => expandTo(b, t, s, [...outBatch, ...s.slice(-2)]);
+    return addOptional(b, da === null ? null : b.matmul(full(da, sa), c), dc === null ? null : b.matmul(a, full(dc, sc)));
+  },
   // Bilinear: ct_A = ct Bᵀ when A is the linear argument, ct_B = Aᵀ ct when B is.
   transpose: ({ b, ct, consts: [a, c] }) => [
     a === null ? b.matmul(ct, b.transpose(c!)) : null,
