@@ -1,8 +1,8 @@
 // The public library API of Gradient Lab.
-export { compile, compileOrThrow, Program, DEFAULT_MEMORY_BUDGET } from './api/program.ts';
-export type { CompileResult, RunOptions, RunStats } from './api/program.ts';
+export { compile, compileOrThrow, Program, DEFAULT_MEMORY_BUDGET, assertFits } from './api/program.ts';
+export type { CompileResult, RunOptions, RunStats, Selection } from './api/program.ts';
 export { jacobian, chooseChunk } from './api/jacobian.ts';
-export type { JacobianMode, JacobianResult } from './api/jacobian.ts';
+export type { JacobianMode, JacobianOptions, JacobianResult } from './api/jacobian.ts';
 export { check, FD_TOLERANCE, DOT_TOLERANCE } from './api/check.ts';
 export type { CheckReport, CheckResult, CheckOptions } from './api/check.ts';
 export { hessian } from './api/hessian.ts';

@@ -4,8 +4,8 @@ import { jvp } from './jvp.ts';
 import { vjp } from './vjp.ts';
 
 /** The gradient graph of one scalar output: primal outputs plus `x.bar` = ∂output/∂x for every input. */
-export function gradGraph(graph: Graph, output: string): Graph {
-  return vjp(graph, [], { outputs: [output], seed: 'ones' });
+export function gradGraph(graph: Graph, output: string, wrt?: readonly string[]): Graph {
+  return vjp(graph, [], { outputs: [output], seed: 'ones', wrt });
 }
 
 /**
@@ -13,8 +13,8 @@ export function gradGraph(graph: Graph, output: string): Graph {
  * Its outputs `x.bar.dot` are H·v for the tangent directions `x.dot` (batched over `batch`); no
  * Hessian is ever formed.
  */
-export function hvpGraph(graph: Graph, output: string, batch: Shape): Graph {
-  return jvp(gradGraph(graph, output), batch);
+export function hvpGraph(graph: Graph, output: string, batch: Shape, wrt?: readonly string[]): Graph {
+  return jvp(gradGraph(graph, output, wrt), batch, { wrt });
 }
 
 /** Name of the HVP output for input `name` in an `hvpGraph`. */

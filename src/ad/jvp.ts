@@ -8,6 +8,8 @@ import type { JvpContext } from '../prims/types.ts';
 export interface JvpOptions {
   /** Inputs that get a tangent; default: every primal input. */
   readonly wrt?: readonly string[];
+  /** Outputs whose tangents are computed; default: every output. */
+  readonly outputs?: readonly string[];
 }
 
 /**
@@ -49,6 +51,7 @@ export function jvp(graph: Graph, batch: Shape, options: JvpOptions = {}): Graph
 
   for (const port of graph.outputs) b.output(port.name, primal[port.id], port.role, port.of);
   for (const port of graph.outputs) {
+    if (options.outputs !== undefined && !options.outputs.includes(port.name)) continue;
     const shape = [...batch, ...graph.nodes[port.id].shape];
     b.output(tangentName(port.name), tangent[port.id] ?? b.zeros(shape), 'tangent', port.name);
   }

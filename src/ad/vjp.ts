@@ -15,6 +15,8 @@ export interface VjpOptions {
    * 'ones': the seed is 1 everywhere (the gradient of the sum of the outputs), with no extra inputs.
    */
   readonly seed?: 'inputs' | 'ones';
+  /** Inputs whose cotangents are computed; default: every primal input. */
+  readonly wrt?: readonly string[];
 }
 
 /**
@@ -26,7 +28,7 @@ export interface VjpOptions {
  */
 export function vjp(graph: Graph, batch: Shape, options: VjpOptions = {}): Graph {
   const seeded = new Set(options.outputs ?? graph.outputs.filter((p) => p.role === 'primal').map((p) => p.name));
-  const lin = jvp(graph, []);
+  const lin = jvp(graph, [], { wrt: options.wrt });
   const linear = new Uint8Array(lin.nodes.length);
   for (const n of lin.nodes) {
     if (n.op === 'input') linear[n.id] = lin.inputs.find((p) => p.id === n.id)!.role === 'tangent' ? 1 : 0;

@@ -4,10 +4,18 @@ import { numel } from '../ir/shape.ts';
 import type { PortInfo } from '../lang/lower.ts';
 import { graphFlops } from './cost.ts';
 import { runtimeError } from './errors.ts';
-import { assertFits, DEFAULT_MEMORY_BUDGET, type Program, type RunOptions, type RunStats } from './program.ts';
+import { assertFits, DEFAULT_MEMORY_BUDGET, width, type Program, type RunOptions, type RunStats } from './program.ts';
 import type { Values } from './values.ts';
 
 export type JacobianMode = 'fwd' | 'rev';
+
+export interface JacobianOptions extends RunOptions {
+  readonly mode?: JacobianMode | 'auto';
+  /** Inputs to differentiate with respect to (the Jacobian's columns); default: all. */
+  readonly wrt?: readonly string[];
+  /** Outputs to differentiate (the Jacobian's rows); default: all. */
+  readonly of?: readonly string[];
+}
 
 export interface JacobianResult {
   readonly outputs: Record<string, Tensor>;
@@ -44,11 +52,14 @@ function seedOwner(ports: readonly PortInfo[]): (g: number) => { port: PortInfo;
  * model of both derived graphs. Seeds are processed in chunks that fit the memory budget; the answer
  * does not depend on the chunk size.
  */
-export async function jacobian(program: Program, inputs: Values, options: RunOptions & { mode?: JacobianMode | 'auto' } = {}): Promise<JacobianResult> {
-  const n = program.inputWidth;
-  const m = program.outputWidth;
-  const fwd = graphFlops(program.derived('jvp', [n]));
-  const rev = graphFlops(program.derived('vjp', [m]));
+export async function jacobian(program: Program, inputs: Values, options: JacobianOptions = {}): Promise<JacobianResult> {
+  const inPorts = program.selectPorts(options.wrt ?? program.inputs.map((p) => p.name), program.inputs, 'input');
+  const outPorts = program.selectPorts(options.of ?? program.outputs.map((p) => p.name), program.outputs, 'output');
+  const selection = { wrt: inPorts.map((p) => p.name), of: outPorts.map((p) => p.name) };
+  const n = width(inPorts);
+  const m = width(outPorts);
+  const fwd = graphFlops(program.derived('jvp', [n], selection));
+  const rev = graphFlops(program.derived('vjp', [m], selection));
   const requested = options.mode ?? 'auto';
   const mode: JacobianMode = requested === 'auto' ? (fwd <= rev ? 'fwd' : 'rev') : requested;
   const reason = requested !== 'auto'
@@ -58,19 +69,19 @@ export async function jacobian(program: Program, inputs: Values, options: RunOpt
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const resultBytes = m * n * 8;
   assertFits(resultBytes, budget);
-  const seedPorts = mode === 'fwd' ? program.inputs : program.outputs;
-  const readPorts = mode === 'fwd' ? program.outputs : program.inputs;
+  const seedPorts = mode === 'fwd' ? inPorts : outPorts;
+  const readPorts = mode === 'fwd' ? outPorts : inPorts;
   const total = mode === 'fwd' ? n : m;
-  const graphFor = (k: number) => program.derived(mode === 'fwd' ? 'jvp' : 'vjp', [k]);
+  const graphFor = (k: number) => program.derived(mode === 'fwd' ? 'jvp' : 'vjp', [k], selection);
   const backend = program.backend(options);
   const dtype = options.dtype ?? 'f64';
   const chunk = options.chunkSize ?? chooseChunk(total, (k) => backend.peakBytes(graphFor(k), dtype), budget - resultBytes);
   if (!Number.isInteger(chunk) || chunk < 1) throw runtimeError('invalid-value', `chunk size must be a positive whole number, got ${chunk}`);
 
   const blocks: Record<string, Record<string, Tensor>> = {};
-  for (const out of program.outputs) {
+  for (const out of outPorts) {
     blocks[out.name] = {};
-    for (const inp of program.inputs) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
+    for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
   }
   const owner = seedOwner(seedPorts);
   const feedName = mode === 'fwd' ? tangentName : cotangentName;

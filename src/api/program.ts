@@ -66,6 +66,12 @@ export function compileOrThrow(source: string, sizes: Sizes = {}): Program {
 
 type DerivedKind = 'jvp' | 'vjp' | 'grad' | 'hvp';
 
+/** Which inputs (`wrt`) and outputs (`of`) a derived graph differentiates; default: all of them. */
+export interface Selection {
+  readonly wrt?: readonly string[];
+  readonly of?: readonly string[];
+}
+
 /** A compiled program: its typed graph and every derivative computation on it. */
 export class Program {
   private readonly derivedCache = new Map<string, Graph>();
@@ -80,26 +86,37 @@ export class Program {
   ) {}
 
   /** Total number of scalar inputs (the Jacobian's width n) and outputs (its height m). */
-  get inputWidth(): number { return this.inputs.reduce((s, p) => s + numel(p.shape), 0); }
-  get outputWidth(): number { return this.outputs.reduce((s, p) => s + numel(p.shape), 0); }
+  get inputWidth(): number { return width(this.inputs); }
+  get outputWidth(): number { return width(this.outputs); }
 
   /**
    * A derived graph, built once per (kind, batch, output): 'jvp' and 'vjp' batched over `batch`,
    * 'grad' of one scalar output, 'hvp' (forward-over-reverse) of one scalar output.
    */
-  derived(kind: DerivedKind, batch: Shape = [], output?: string): Graph {
-    const key = `${kind}|${batch.join(',')}|${output ?? ''}`;
+  derived(kind: DerivedKind, batch: Shape = [], selection: Selection = {}): Graph {
+    const wrt = selection.wrt === undefined ? undefined : this.selectPorts(selection.wrt, this.inputs, 'input').map((p) => p.name);
+    const of = selection.of === undefined ? undefined : this.selectPorts(selection.of, this.outputs, 'output').map((p) => p.name);
+    const key = `${kind}|${batch.join(',')}|${wrt?.join(',') ?? '*'}|${of?.join(',') ?? '*'}`;
     let g = this.derivedCache.get(key);
     if (g === undefined) {
+      const scalar = () => this.scalarOutput(of?.[0], kind).name;
       switch (kind) {
-        case 'jvp': g = jvpTransform(this.graph, batch); break;
-        case 'vjp': g = vjpTransform(this.graph, batch); break;
-        case 'grad': g = gradGraph(this.graph, this.scalarOutput(output, 'grad').name); break;
-        case 'hvp': g = hvpGraph(this.graph, this.scalarOutput(output, 'hvp').name, batch); break;
+        case 'jvp': g = jvpTransform(this.graph, batch, { wrt, outputs: of }); break;
+        case 'vjp': g = vjpTransform(this.graph, batch, { wrt, outputs: of }); break;
+        case 'grad': g = gradGraph(this.graph, scalar(), wrt); break;
+        case 'hvp': g = hvpGraph(this.graph, scalar(), batch, wrt); break;
       }
       this.derivedCache.set(key, g);
     }
     return g;
+  }
+
+  /** The named ports, in program order; unknown names are errors. */
+  selectPorts(names: readonly string[], ports: readonly PortInfo[], what: string): PortInfo[] {
+    for (const n of names) {
+      if (!ports.some((p) => p.name === n)) throw runtimeError('unknown-name', `no ${what} named '${n}'; ${what}s: ${ports.map((p) => p.name).join(', ')}`);
+    }
+    return ports.filter((p) => names.includes(p.name));
   }
 
   /** Estimated FLOPs of one run of a graph. */
@@ -114,14 +131,15 @@ export class Program {
   }
 
   /**
-   * Forward mode: output tangents J·v for input tangents v (missing inputs: zero tangent). A tangent of
-   * shape [k, ...input] is a batch of k directions, pushed through in one pass.
+   * Forward mode: output tangents J·v for the given input tangents v. Inputs without a tangent are held
+   * fixed (their tangent is a structural zero, never materialised). A tangent of shape [k, ...input] is
+   * a batch of k directions, pushed through in one pass.
    */
   async jvp(inputs: Values, tangents: Values, options: RunOptions = {}): Promise<{ outputs: Record<string, Tensor>; tangents: Record<string, Tensor>; stats: RunStats }> {
     const seeds = this.seeds(tangents, this.inputs, 'tangent');
-    const graph = this.derived('jvp', seeds.batch);
+    const graph = this.derived('jvp', seeds.batch, { wrt: [...seeds.values.keys()] });
     const feed = this.inputValues(inputs);
-    for (const p of this.inputs) feed.set(tangentName(p.name), seeds.values.get(p.name)!);
+    for (const [name, t] of seeds.values) feed.set(tangentName(name), t);
     const { values, stats } = await this.run(graph, feed, options);
     return {
       outputs: this.pick(values, this.outputs.map((p) => p.name)),
@@ -131,49 +149,55 @@ export class Program {
   }
 
   /**
-   * Reverse mode: input cotangents Jᵀ·u for output cotangents u (missing outputs: zero). A cotangent
-   * of shape [k, ...output] is a batch of k seeds, pulled back in one pass.
+   * Reverse mode: input cotangents Jᵀ·u for the given output cotangents u (outputs without one are not
+   * seeded). A cotangent of shape [k, ...output] is a batch of k seeds, pulled back in one pass.
+   * `wrt` limits which inputs' cotangents are computed (default: all).
    */
-  async vjp(inputs: Values, cotangents: Values, options: RunOptions = {}): Promise<{ outputs: Record<string, Tensor>; cotangents: Record<string, Tensor>; stats: RunStats }> {
+  async vjp(inputs: Values, cotangents: Values, options: RunOptions & { wrt?: readonly string[] } = {}): Promise<{ outputs: Record<string, Tensor>; cotangents: Record<string, Tensor>; stats: RunStats }> {
     const seeds = this.seeds(cotangents, this.outputs, 'cotangent');
-    const graph = this.derived('vjp', seeds.batch);
+    const wrt = this.selectPorts(options.wrt ?? this.inputs.map((p) => p.name), this.inputs, 'input');
+    const graph = this.derived('vjp', seeds.batch, { wrt: wrt.map((p) => p.name), of: [...seeds.values.keys()] });
     const feed = this.inputValues(inputs);
-    for (const p of this.outputs) feed.set(cotangentName(p.name), seeds.values.get(p.name)!);
+    for (const [name, t] of seeds.values) feed.set(cotangentName(name), t);
     const { values, stats } = await this.run(graph, feed, options);
     return {
       outputs: this.pick(values, this.outputs.map((p) => p.name)),
-      cotangents: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(cotangentName(p.name))!])),
+      cotangents: Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])),
       stats,
     };
   }
 
-  /** Gradient of one scalar output with respect to every input (reverse mode, seed 1). */
-  async grad(inputs: Values, options: RunOptions & { output?: string } = {}): Promise<{ output: string; value: number; gradient: Record<string, Tensor>; stats: RunStats }> {
+  /** Gradient of one scalar output with respect to the inputs (reverse mode, seed 1). */
+  async grad(inputs: Values, options: RunOptions & { output?: string; wrt?: readonly string[] } = {}): Promise<{ output: string; value: number; gradient: Record<string, Tensor>; stats: RunStats }> {
     const output = this.scalarOutput(options.output, 'grad').name;
-    const { values, stats } = await this.run(this.derived('grad', [], output), this.inputValues(inputs), options);
+    const wrt = this.selectPorts(options.wrt ?? this.inputs.map((p) => p.name), this.inputs, 'input');
+    const graph = this.derived('grad', [], { of: [output], wrt: wrt.map((p) => p.name) });
+    const { values, stats } = await this.run(graph, this.inputValues(inputs), options);
     return {
       output,
       value: values.get(output)!.data[0],
-      gradient: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(cotangentName(p.name))!])),
+      gradient: Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])),
       stats,
     };
   }
 
   /**
    * Hessian-vector product H·v of one scalar output by forward-over-reverse: two AD passes, no Hessian.
-   * `vector` has one direction per input (missing: zero), or a batch [k, ...input] of directions.
+   * `vector` holds one direction per input (inputs without one are held fixed and get no HVP entry),
+   * or a batch [k, ...input] of directions.
    */
   async hvp(inputs: Values, vector: Values, options: RunOptions & { output?: string } = {}): Promise<{ output: string; hvp: Record<string, Tensor>; gradient: Record<string, Tensor>; stats: RunStats }> {
     const output = this.scalarOutput(options.output, 'hvp').name;
     const seeds = this.seeds(vector, this.inputs, 'HVP direction');
-    const graph = this.derived('hvp', seeds.batch, output);
+    const wrt = this.inputs.filter((p) => seeds.values.has(p.name));
+    const graph = this.derived('hvp', seeds.batch, { of: [output], wrt: wrt.map((p) => p.name) });
     const feed = this.inputValues(inputs);
-    for (const p of this.inputs) feed.set(tangentName(p.name), seeds.values.get(p.name)!);
+    for (const [name, t] of seeds.values) feed.set(tangentName(name), t);
     const { values, stats } = await this.run(graph, feed, options);
     return {
       output,
-      hvp: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(hvpOutputName(p.name))!])),
-      gradient: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(cotangentName(p.name))!])),
+      hvp: Object.fromEntries(wrt.map((p) => [p.name, values.get(hvpOutputName(p.name))!])),
+      gradient: Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])),
       stats,
     };
   }
@@ -229,24 +253,28 @@ export class Program {
     }));
   }
 
-  /** Seeds for a batched pass: all given ones unbatched, or all [k, ...shape]; missing ones are zero. */
+  /** The given seeds, checked: all single directions, or all batches [k, ...shape] of the same k. */
   private seeds(given: Values, ports: readonly PortInfo[], what: string): { batch: number[]; values: Map<string, Tensor> } {
     for (const name of Object.keys(given)) {
       if (!ports.some((p) => p.name === name)) throw runtimeError('unknown-name', `a ${what} for '${name}', which is not one of ${ports.map((p) => p.name).join(', ')}`);
     }
-    const tensors = new Map<string, Tensor>();
-    for (const p of ports) if (given[p.name] !== undefined) tensors.set(p.name, toTensor(given[p.name], p.shape, `the ${what} for '${p.name}'`, true));
-    const batches = new Set([...tensors].map(([name, t]) => (t.shape.length > ports.find((p) => p.name === name)!.shape.length ? t.shape[0] : -1)));
+    const values = new Map<string, Tensor>();
+    for (const p of ports) if (given[p.name] !== undefined) values.set(p.name, toTensor(given[p.name], p.shape, `the ${what} for '${p.name}'`, true));
+    const batchOf = (name: string, t: Tensor) => (t.shape.length > ports.find((p) => p.name === name)!.shape.length ? t.shape[0] : -1);
+    const batches = new Set([...values].map(([name, t]) => batchOf(name, t)));
     if (batches.size > 1) throw runtimeError('invalid-value', `the ${what}s must all be single directions or all batches of the same size k`);
     const k = batches.size === 1 ? [...batches][0] : -1;
-    const batch = k === -1 ? [] : [k];
-    for (const p of ports) if (!tensors.has(p.name)) tensors.set(p.name, { shape: [...batch, ...p.shape], data: new Float64Array(numel(batch) * numel(p.shape)) });
-    return { batch, values: tensors };
+    return { batch: k === -1 ? [] : [k], values };
   }
 
   private pick(values: Map<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
     return Object.fromEntries(names.map((n) => [n, values.get(n)!]));
   }
+}
+
+/** Number of scalars in some ports. */
+export function width(ports: readonly PortInfo[]): number {
+  return ports.reduce((s, p) => s + numel(p.shape), 0);
 }
 
 /** Refuse a pass that would not fit, before allocating anything. */
