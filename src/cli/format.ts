@@ -65,10 +65,10 @@ export function formatTensor(t: Tensor): string {
   return render(0);
 }
 
-/** "name [3, 4] = value", with a multi-line value indented below its label. */
+/** "name [3, 4] = value" (or "name = value" for a scalar), with a multi-line value indented below its label. */
 export function labelled(label: string, t: Tensor): string {
   const value = formatTensor(t);
-  const head = `${label} ${formatShape(t.shape)}`;
+  const head = t.shape.length === 0 ? label : `${label} ${formatShape(t.shape)}`;
   if (!value.includes('\n')) return `${head} = ${value}`;
   return `${head} =\n${value.split('\n').map((line) => `  ${line}`).join('\n')}`;
 }
@@ -111,7 +111,7 @@ export function jsonOutputs(values: Record<string, Tensor>): Record<string, { sh
 }
 
 /** The four fields of the JSON error (and warning) contract. */
-export function jsonDiagnostic(d: Diagnostic): { kind: string; message: string; line: number; column: number } {
+export function jsonDiagnostic(d: Pick<Diagnostic, 'message' | 'line' | 'column'> & { kind: string }): { kind: string; message: string; line: number; column: number } {
   return { kind: d.kind, message: d.message, line: d.line, column: d.column };
 }
 

@@ -1,4 +1,5 @@
 // Option values turned into typed settings: sizes, memory budget, seed, chunk size, value files.
+import type { Values } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** Parses `--size n=4,m=3` (repeatable) into { n: 4, m: 3 }; a name bound twice is an error. */
@@ -53,9 +54,10 @@ export function parseChoice<T extends string>(text: string, option: string, choi
 
 /**
  * The parsed contents of a values file (inputs, tangents, cotangents, directions): a JSON object with
- * one entry per name. Shapes are checked later, by the library, against the program's ports.
+ * one number or nested array per name. Names and shapes are checked later, by the library, against
+ * the program's ports.
  */
-export function parseValuesJson(text: string, file: string): Record<string, unknown> {
+export function parseValuesJson(text: string, file: string): Values {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -65,5 +67,10 @@ export function parseValuesJson(text: string, file: string): Record<string, unkn
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CliError(`${file}: expected a JSON object with one entry per name, like {"x": [1, 2], "s": 1.5}`, 'invalid-json');
   }
-  return parsed as Record<string, unknown>;
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number' && !Array.isArray(value)) {
+      throw new CliError(`${file}: the value of '${name}' must be a number or nested arrays of numbers, got ${JSON.stringify(value)}`, 'invalid-json');
+    }
+  }
+  return parsed as Values;
 }
