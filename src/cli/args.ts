@@ -43,7 +43,7 @@ export interface OptionSpec {
 }
 
 export const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
-  expr: { kind: 'value', short: 'e', metavar: 'SOURCE', help: 'program text instead of FILE (a literal \\n starts a new line)' },
+  expr: { kind: 'value', short: 'e', metavar: 'SOURCE', help: 'program text instead of FILE (a literal \\n starts a new line; FILE - reads stdin)' },
   size: { kind: 'repeat', metavar: 'n=4,m=3', help: 'bind size names used in input shapes; may be repeated' },
   inputs: { kind: 'value', metavar: 'FILE', help: 'input values as JSON: {"x": [..], "W": [[..]], "s": 1.5}' },
   seed: { kind: 'value', metavar: 'N', help: 'seed for the random normal inputs and directions (default 0)' },

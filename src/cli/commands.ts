@@ -156,7 +156,8 @@ async function hessianCommand(s: Session): Promise<Report> {
 
 function checkLine(c: CheckResult): string {
   const mark = c.passed ? '✓' : '✗';
-  return `${mark} ${c.name}: error ${c.error.toExponential(2)} ${c.passed ? '≤' : '>'} tolerance ${c.tolerance.toExponential(0)}  (${c.detail})`;
+  const error = c.error === 0 ? '0' : c.error.toExponential(2);
+  return `${mark} ${c.name}: error ${error} ${c.passed ? '≤' : '>'} tolerance ${c.tolerance.toExponential(0)}  (${c.detail})`;
 }
 
 async function checkCommand(s: Session): Promise<Report> {

@@ -2,17 +2,18 @@
 // report the result or the errors (as text for people, or as JSON with --json).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import {
   assertFits, compile, GradientLabError, randomValues,
-  type Diagnostic, type Program, type RunOptions, type Tensor,
+  type Diagnostic, type DType, type Program, type RunOptions, type Tensor,
 } from '../index.ts';
 import { COMMANDS, parseArgs, type CommandName, type OptionName, type ParsedArgs } from './args.ts';
 import { RUNNERS, type Report, type Session } from './commands.ts';
 import { CliError, EXIT, usageError } from './errors.ts';
 import { jsonDiagnostic, textDiagnostic } from './format.ts';
-import { defaultMemoryBudget, parseBytes, parseChoice, parseSizes, parseValuesJson, parseWhole } from './settings.ts';
+import { defaultMemoryBudget, parseBytes, parseChoice, parseSizes, parseValuesJson, parseWhole, withZeroDirections } from './settings.ts';
 import { commandUsage, usage } from './usage.ts';
 
 /** Where the command reads and writes; tests pass their own to run it in-process. */
@@ -23,6 +24,8 @@ export interface CliIo {
   readFile(path: string): Promise<string>;
   /** Relative file names are resolved against this directory. */
   readonly cwd: string;
+  /** All of standard input, for the program FILE '-'. */
+  readStdin?(): Promise<string>;
   /** Bytes of memory of the machine, for the default budget (default: os.totalmem()). */
   readonly totalMemory?: number;
 }
@@ -66,6 +69,7 @@ async function execute(argv: readonly string[], io: CliIo, context: Context, jso
       io.stdout.write(usage());
       return EXIT.ok;
     }
+    if (json) throw usageError(`no command given; run 'gradient-lab help'`);
     io.stderr.write(usage());
     return EXIT.usage;
   }
@@ -76,28 +80,48 @@ async function execute(argv: readonly string[], io: CliIo, context: Context, jso
 
   // Options that need no program are checked first, so a typo is reported before any work.
   const sizes = parseSizes(args.values.get('size') ?? []);
-  const run: RunOptions = {
-    backend: (one(args, 'backend') ?? 'cpu') as RunOptions['backend'],
-    dtype: parseChoice(one(args, 'dtype') ?? 'f64', 'dtype', ['f64', 'f32'] as const),
-    memoryBudget: one(args, 'memory-budget') === undefined ? defaultMemoryBudget(io.totalMemory ?? totalmem()) : parseBytes(one(args, 'memory-budget')!),
-  };
+  const run = runOptions(args, io);
   const seedText = one(args, 'seed');
   const seed = seedText === undefined ? 0 : parseWhole(seedText, 'seed', 0);
 
-  const expr = one(args, 'expr');
-  context.fileName = expr === undefined ? args.positionals[0] : '-e';
-  // In a shell, -e 'input x[n]\noutput y = sum(x)' passes a backslash and an n: make it a line break.
-  context.source = expr === undefined ? await readText(io, args.positionals[0], 'the program') : expr.replace(/\\n/g, '\n');
-  const compiled = compile(context.source, sizes);
+  await loadSource(args, io, context);
+  const compiled = compile(context.source!, sizes);
   context.warnings = compiled.warnings;
   if (!compiled.ok) throw new ProgramErrors(compiled.errors);
 
-  const command = args.command;
+  const { program } = compiled;
   // Refuse sizes beyond the budget before drawing (allocating) any inputs; the library checks each pass again.
-  if (command !== 'graph') assertFits(compiled.program.backend(run).peakBytes(compiled.program.graph, run.dtype ?? 'f64'), run.memoryBudget!);
-  const report = await RUNNERS[command](session(compiled.program, args, io, run, seed));
+  if (args.command !== 'graph') assertFits(program.backend(run).peakBytes(program.graph, run.dtype), run.memoryBudget);
+  const report = await RUNNERS[args.command](session(program, args, io, run, seed));
   writeReport(report, io, context, json);
   return report.exitCode ?? EXIT.ok;
+}
+
+function runOptions(args: ParsedArgs, io: CliIo): RunOptions & { dtype: DType; memoryBudget: number } {
+  const budget = one(args, 'memory-budget');
+  return {
+    backend: (one(args, 'backend') ?? 'cpu') as RunOptions['backend'],
+    dtype: parseChoice(one(args, 'dtype') ?? 'f64', 'dtype', ['f64', 'f32'] as const),
+    memoryBudget: budget === undefined ? defaultMemoryBudget(io.totalMemory ?? totalmem()) : parseBytes(budget),
+  };
+}
+
+/** Reads the program text from -e, stdin ('-') or FILE into the context, so errors can quote it. */
+async function loadSource(args: ParsedArgs, io: CliIo, context: Context): Promise<void> {
+  const expr = one(args, 'expr');
+  const file = args.positionals[0];
+  if (expr !== undefined) {
+    context.fileName = '-e';
+    // In a shell, -e 'input x[n]\noutput y = sum(x)' passes a backslash and an n: make it a line break.
+    context.source = expr.replace(/\\n/g, '\n');
+  } else if (file === '-') {
+    context.fileName = '<stdin>';
+    if (io.readStdin === undefined) throw new CliError('cannot read the program from standard input here', 'file');
+    context.source = await io.readStdin();
+  } else {
+    context.fileName = file;
+    context.source = await readText(io, file, 'the program');
+  }
 }
 
 /** The single value of a non-repeatable option. */
@@ -152,7 +176,9 @@ function session(program: Program, args: ParsedArgs, io: CliIo, run: RunOptions,
     },
     async values(option, ports, offset) {
       if (one(args, option) === undefined) return randomValues(ports, seed + offset);
-      return readValues(option);
+      const given = await readValues(option);
+      // Outputs without a cotangent are not seeded (weight zero); inputs without a direction move by zero.
+      return option === 'cotangent' ? given : withZeroDirections(given, ports, option === 'tangent' ? 'tangent' : 'HVP direction');
     },
     describe(option, offset = 0) {
       return one(args, option) ?? `random normal, seed ${seed + offset}`;
@@ -211,6 +237,7 @@ export async function runFromProcess(): Promise<void> {
     stdout: process.stdout,
     stderr: process.stderr,
     readFile: (path) => readFile(path, 'utf8'),
+    readStdin: () => text(process.stdin),
     cwd: process.cwd(),
   });
 }

@@ -1,5 +1,5 @@
 // Option values turned into typed settings: sizes, memory budget, seed, chunk size, value files.
-import type { Values } from '../index.ts';
+import { toTensor, type Tensor, type Values } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** Parses `--size n=4,m=3` (repeatable) into { n: 4, m: 3 }; a name bound twice is an error. */
@@ -73,4 +73,21 @@ export function parseValuesJson(text: string, file: string): Values {
     }
   }
   return parsed as Values;
+}
+
+/**
+ * Directions for every port: the given ones, and zeros (batched like the given ones) for the rest,
+ * so that `hvp` computes the full H·v rather than only the block of the inputs that were given.
+ */
+export function withZeroDirections(given: Values, ports: readonly { name: string; shape: readonly number[] }[], what: string): Values {
+  const missing = ports.filter((p) => given[p.name] === undefined);
+  const first = ports.find((p) => given[p.name] !== undefined);
+  if (missing.length === 0 || first === undefined) return given;
+  const sample = toTensor(given[first.name], first.shape, `the ${what} for '${first.name}'`, true);
+  const batch = sample.shape.length > first.shape.length ? [sample.shape[0]] : [];
+  const zeros = (shape: readonly number[]): Tensor => {
+    const full = [...batch, ...shape];
+    return { shape: full, data: new Float64Array(full.reduce((a, b) => a * b, 1)) };
+  };
+  return { ...given, ...Object.fromEntries(missing.map((p) => [p.name, zeros(p.shape)])) };
 }

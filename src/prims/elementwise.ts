@@ -11,8 +11,9 @@ import type { PrimitiveDef, TransposeRule } from './types.ts';
 type Derivative = (b: GraphBuilder, x: NodeId, y: NodeId) => NodeId | null;
 
 /** An elementwise function of one argument: dy = f'(x) dx. */
-function unary<P extends UnaryPrim>(f: (v: number) => number, derivative: Derivative, flops = 1, transpose: TransposeRule<P> | null = null): PrimitiveDef<P> {
+function unary<P extends UnaryPrim>(f: (v: number) => number, wgsl: (x: string) => string, derivative: Derivative, flops = 1, transpose: TransposeRule<P> | null = null): PrimitiveDef<P> {
   return {
+    wgsl: { kind: 'elementwise', expr: wgsl },
     arity: 1,
     shape: ([x]) => x,
     cpu: ([x], _node, dtype) => mapUnary(x, dtype, f),
@@ -31,8 +32,9 @@ function unary<P extends UnaryPrim>(f: (v: number) => number, derivative: Deriva
 type Partials = (b: GraphBuilder, x: readonly NodeId[], y: NodeId, need: readonly boolean[]) => readonly (NodeId | null)[];
 
 /** An elementwise function of two broadcast arguments: dy = ∂f/∂a da + ∂f/∂b db. */
-function binary<P extends BinaryPrim>(f: (u: number, v: number) => number, partials: Partials, flops = 1, transpose: TransposeRule<P> | null = null): PrimitiveDef<P> {
+function binary<P extends BinaryPrim>(f: (u: number, v: number) => number, wgsl: (a: string, b: string) => string, partials: Partials, flops = 1, transpose: TransposeRule<P> | null = null): PrimitiveDef<P> {
   return {
+    wgsl: { kind: 'elementwise', expr: wgsl },
     arity: 2,
     shape: ([a, c]) => broadcastShapes(a, c) ?? `shapes ${describeShapes([a, c])} do not broadcast together`,
     cpu: ([a, c], node, dtype) => mapBinary(a, c, node.shape, dtype, f),
@@ -62,62 +64,62 @@ type ElementwiseTable = { readonly [P in UnaryPrim | BinaryPrim]: PrimitiveDef<P
 
 export const ELEMENTWISE: ElementwiseTable = {
   // d(-x) = -dx; linear, its own transpose.
-  neg: unary((v) => -v, (b) => b.constant(-1), 1, ({ b, ct }) => [b.neg(ct)]),
+  neg: unary((v) => -v, (x) => `-${x}`, (b) => b.constant(-1), 1, ({ b, ct }) => [b.neg(ct)]),
   // d sin x = cos x dx
-  sin: unary(Math.sin, (b, x) => b.unary('cos', x), 4),
+  sin: unary(Math.sin, (x) => `sin(${x})`, (b, x) => b.unary('cos', x), 4),
   // d cos x = -sin x dx
-  cos: unary(Math.cos, (b, x) => b.neg(b.unary('sin', x)), 4),
+  cos: unary(Math.cos, (x) => `cos(${x})`, (b, x) => b.neg(b.unary('sin', x)), 4),
   // d tan x = (1 + tan² x) dx
-  tan: unary(Math.tan, (b, _x, y) => b.add(b.constant(1), b.unary('square', y)), 4),
+  tan: unary(Math.tan, (x) => `tan(${x})`, (b, _x, y) => b.add(b.constant(1), b.unary('square', y)), 4),
   // d eˣ = eˣ dx
-  exp: unary(Math.exp, (_b, _x, y) => y, 4),
+  exp: unary(Math.exp, (x) => `exp(${x})`, (_b, _x, y) => y, 4),
   // d log x = dx / x
-  log: unary(Math.log, (b, x) => b.div(b.constant(1), x), 4),
+  log: unary(Math.log, (x) => `log(${x})`, (b, x) => b.div(b.constant(1), x), 4),
   // d √x = dx / (2√x)
-  sqrt: unary(Math.sqrt, (b, _x, y) => b.div(b.constant(0.5), y), 4),
+  sqrt: unary(Math.sqrt, (x) => `sqrt(${x})`, (b, _x, y) => b.div(b.constant(0.5), y), 4),
   // d tanh x = (1 - tanh² x) dx
-  tanh: unary(Math.tanh, (b, _x, y) => b.sub(b.constant(1), b.unary('square', y)), 4),
+  tanh: unary(Math.tanh, (x) => `gl_tanh(${x})`, (b, _x, y) => b.sub(b.constant(1), b.unary('square', y)), 4),
   // d σ(x) = σ(x)(1 - σ(x)) dx
-  sigmoid: unary(sigmoid, (b, _x, y) => b.mul(y, b.sub(b.constant(1), y)), 4),
+  sigmoid: unary(sigmoid, (x) => `gl_sigmoid(${x})`, (b, _x, y) => b.mul(y, b.sub(b.constant(1), y)), 4),
   // d relu x = [x > 0] dx
-  relu: unary((v) => (v > 0 ? v : 0), (b, x) => b.apply('greater', [x, b.constant(0)], {})),
+  relu: unary((v) => (v > 0 ? v : 0), (x) => `max(${x}, 0.0)`, (b, x) => b.apply('greater', [x, b.constant(0)], {})),
   // d |x| = sign(x) dx
-  abs: unary(Math.abs, (b, x) => b.unary('sign', x)),
-  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : NaN), zero),
+  abs: unary(Math.abs, (x) => `abs(${x})`, (b, x) => b.unary('sign', x)),
+  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : NaN), (x) => `sign(${x})`, zero),
   // d softplus x = σ(x) dx
-  softplus: unary(softplus, (b, x) => b.unary('sigmoid', x), 4),
+  softplus: unary(softplus, (x) => `gl_softplus(${x})`, (b, x) => b.unary('sigmoid', x), 4),
   // d x² = 2x dx
-  square: unary((v) => v * v, (b, x) => b.mul(b.constant(2), x)),
+  square: unary((v) => v * v, (x) => `(${x} * ${x})`, (b, x) => b.mul(b.constant(2), x)),
 
   // d(a + b) = da + db; linear in both.
-  add: binary((u, v) => u + v, (b) => [b.constant(1), b.constant(1)], 1, ({ ct }) => [ct, ct]),
+  add: binary((u, v) => u + v, (a, b) => `(${a} + ${b})`, (b) => [b.constant(1), b.constant(1)], 1, ({ ct }) => [ct, ct]),
   // d(a - b) = da - db
-  sub: binary((u, v) => u - v, (b) => [b.constant(1), b.constant(-1)], 1, ({ b, ct }) => [ct, b.neg(ct)]),
+  sub: binary((u, v) => u - v, (a, b) => `(${a} - ${b})`, (b) => [b.constant(1), b.constant(-1)], 1, ({ b, ct }) => [ct, b.neg(ct)]),
   // d(ab) = b da + a db; bilinear: transposed with respect to whichever argument is the linear one.
-  mul: binary((u, v) => u * v, (_b, [u, v]) => [v, u], 1, ({ b, ct, consts: [u, v] }) => [
+  mul: binary((u, v) => u * v, (a, b) => `(${a} * ${b})`, (_b, [u, v]) => [v, u], 1, ({ b, ct, consts: [u, v] }) => [
     u === null ? b.mul(ct, v!) : null,
     v === null ? b.mul(ct, u!) : null,
   ]),
   // d(a / b) = da / b - (a / b) db / b; linear in a alone.
-  div: binary((u, v) => u / v, (b, [, v], y) => [b.div(b.constant(1), v), b.neg(b.div(y, v))], 1, ({ b, ct, consts: [u, v] }) => {
+  div: binary((u, v) => u / v, (a, b) => `(${a} / ${b})`, (b, [, v], y) => [b.div(b.constant(1), v), b.neg(b.div(y, v))], 1, ({ b, ct, consts: [u, v] }) => {
     if (u !== null) throw new Error('div is not linear in its denominator');
     return [b.div(ct, v!), null];
   }),
   // d(aᵇ) = b aᵇ⁻¹ da + log(a) aᵇ db; the log is only built when b varies (so constant powers of negative a work).
-  pow: binary(Math.pow, (b, [u, v], y, need) => [
+  pow: binary(Math.pow, (a, b) => `gl_pow(${a}, ${b})`, (b, [u, v], y, need) => [
     need[0] ? b.mul(v, b.apply('pow', [u, b.sub(v, b.constant(1))], {})) : null,
     need[1] ? b.mul(b.unary('log', u), y) : null,
   ], 8),
   // d max(a, b) = [a > b] da + [a ≤ b] db (ties go to b).
-  maximum: binary(Math.max, (b, [u, v]) => {
+  maximum: binary(Math.max, (a, b) => `max(${a}, ${b})`, (b, [u, v]) => {
     const aWins = b.apply('greater', [u, v], {});
     return [aWins, b.sub(b.constant(1), aWins)];
   }),
   // d min(a, b) = [a < b] da + [a ≥ b] db (ties go to b).
-  minimum: binary(Math.min, (b, [u, v]) => {
+  minimum: binary(Math.min, (a, b) => `min(${a}, ${b})`, (b, [u, v]) => {
     const aWins = b.apply('greater', [v, u], {});
     return [aWins, b.sub(b.constant(1), aWins)];
   }),
-  greater: binary((u, v) => (u > v ? 1 : 0), noPartials),
-  equal: binary((u, v) => (u === v ? 1 : 0), noPartials),
+  greater: binary((u, v) => (u > v ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} > ${b})`, noPartials),
+  equal: binary((u, v) => (u === v ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} == ${b})`, noPartials),
 };

@@ -10,6 +10,7 @@ const batchOf = (s: Shape) => s.slice(0, -2);
 
 export const matmul: PrimitiveDef<'matmul'> = {
   arity: 2,
+  wgsl: { kind: 'matmul' },
   shape: ([a, c]) => {
     if (a.length < 2 || c.length < 2) return `matmul needs matrices, got ${formatShape(a)} and ${formatShape(c)}`;
     const [p, q] = a.slice(-2);

@@ -17,6 +17,7 @@ function reducedShape(x: Shape, axes: readonly number[]): Shape | string {
 function reduction<P extends ReducePrim>(kind: Reduction, jvp: JvpRule<P>, transpose: TransposeRule<P> | null, flopsPerElement: number): PrimitiveDef<P> {
   return {
     arity: 1,
+    wgsl: { kind: 'reduce', op: kind },
     shape: ([x], { axes }) => reducedShape(x, axes),
     cpu: ([x], node, dtype) => {
       const axes = node.params.axes.map((a) => normalizeAxis(a, x.shape.length)!);

@@ -15,6 +15,7 @@ function splitCore(shape: Shape, core: Shape, what: string): Shape | string {
 
 export const broadcast: PrimitiveDef<'broadcast'> = {
   arity: 1,
+  wgsl: { kind: 'index' },
   shape: ([x], { from, to }) => {
     const batch = splitCore(x, from, 'broadcast');
     if (typeof batch === 'string') return batch;
@@ -36,6 +37,7 @@ export const broadcast: PrimitiveDef<'broadcast'> = {
 
 export const reshape: PrimitiveDef<'reshape'> = {
   arity: 1,
+  wgsl: { kind: 'index' },
   shape: ([x], { from, to }) => {
     const batch = splitCore(x, from, 'reshape');
     if (typeof batch === 'string') return batch;
@@ -51,6 +53,7 @@ export const reshape: PrimitiveDef<'reshape'> = {
 
 export const transpose: PrimitiveDef<'transpose'> = {
   arity: 1,
+  wgsl: { kind: 'index' },
   shape: ([x]) => (x.length < 2 ? `transpose needs a matrix, got ${formatShape(x)}` : [...x.slice(0, -2), x[x.length - 1], x[x.length - 2]]),
   cpu: ([x], node, dtype) => {
     const strides = stridesOf(x.shape);

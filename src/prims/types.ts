@@ -40,6 +40,17 @@ export interface TransposeContext<P extends Prim> {
 /** CPU evaluation: the executable specification every other backend is tested against. */
 export type CpuKernel<P extends Prim> = (args: readonly Tensor[], node: Node<P>, dtype: DType) => Tensor;
 
+/** How the WebGPU backend lowers a primitive. */
+export type WgslLowering =
+  /** An f32 expression of the argument expressions, fused into elementwise kernels. */
+  | { readonly kind: 'elementwise'; readonly expr: (...args: string[]) => string }
+  /** A pure re-indexing (broadcast, reshape, transpose): fused as index arithmetic, never its own kernel. */
+  | { readonly kind: 'index' }
+  /** A hand-written tree reduction (shaders/reduce*.wgsl) that absorbs its elementwise producer. */
+  | { readonly kind: 'reduce'; readonly op: 'sum' | 'max' | 'logsumexp' }
+  /** The hand-written tiled GEMM (shaders/matmul.wgsl). */
+  | { readonly kind: 'matmul' };
+
 /** Everything the engine knows about one primitive. */
 export interface PrimitiveDef<P extends Prim> {
   readonly arity: number;
@@ -51,6 +62,7 @@ export interface PrimitiveDef<P extends Prim> {
   readonly transpose: TransposeRule<P> | null;
   /** Floating-point operations to compute the node (cost model for mode selection and benchmarks). */
   flops(node: Node<P>, argShapes: readonly Shape[]): number;
+  readonly wgsl: WgslLowering;
   /** Constant folding of scalar arguments (elementwise primitives only). */
   readonly fold?: (...args: number[]) => number;
 }

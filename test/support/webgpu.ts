@@ -5,6 +5,8 @@ import { create, globals } from 'webgpu';
 Object.assign(globalThis, globals);
 
 let device: Promise<GPUDevice | null> | undefined;
+// Held for the life of the process: a garbage-collected Dawn instance crashes or hangs its devices.
+let instance: GPU | undefined;
 
 /**
  * The Dawn WebGPU device shared by a Node test file, or null when this machine has no adapter.
@@ -16,7 +18,8 @@ export function getTestDevice(): Promise<GPUDevice | null> {
 }
 
 async function requestTestDevice(): Promise<GPUDevice | null> {
-  const adapter = await create([]).requestAdapter();
+  instance ??= create([]);
+  const adapter = await instance.requestAdapter();
   if (adapter === null) {
     if (inject('requireWebgpu')) {
       throw new Error(

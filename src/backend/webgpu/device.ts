@@ -1,0 +1,105 @@
+/** What the UI and CLI show about the adapter, and the limits the planners respect. */
+export interface GpuInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  /** A software adapter (SwiftShader, WARP): real WGSL, CPU speed. */
+  readonly isFallbackAdapter: boolean;
+  readonly limits: {
+    readonly maxStorageBufferBindingSize: number;
+    readonly maxBufferSize: number;
+    readonly maxComputeWorkgroupsPerDimension: number;
+    readonly maxStorageBuffersPerShaderStage: number;
+  };
+  readonly timestamps: boolean;
+}
+
+export interface Gpu {
+  readonly device: GPUDevice;
+  readonly info: GpuInfo;
+  /** Why the device was lost, once it has been (every later run fails with this). */
+  lostReason: string | null;
+}
+
+/** A short name for people: "google swiftshader (software adapter)". */
+export function adapterName(info: GpuInfo): string {
+  const name = [info.vendor, info.architecture, info.description].filter((s) => s !== '').join(' ') || 'unknown adapter';
+  return info.isFallbackAdapter ? `${name} (software adapter)` : name;
+}
+
+// SwiftShader, a CPU Vulkan driver, ships with Debian's chromium; Dawn in Node needs its ICD file.
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** navigator.gpu in a browser; the Dawn bindings (npm `webgpu`) in Node. Null when neither exists. */
+async function gpuEntryPoint(): Promise<GPU | null> {
+  if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
+  const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; getBuiltinModule?: (m: string) => unknown } }).process;
+  if (proc?.versions?.node === undefined) return null;
+  if (proc.env.VK_ICD_FILENAMES === undefined) {
+    const fs = proc.getBuiltinModule?.('node:fs') as { existsSync(p: string): boolean } | undefined;
+    if (fs?.existsSync(SWIFTSHADER_ICD)) proc.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  const moduleName = 'webgpu';
+  const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(flags: string[]): GPU; globals: object };
+  Object.assign(globalThis, dawn.globals);
+  // Keep the Dawn instance reachable: if it is garbage-collected while its device lives, the process
+  // crashes or hangs at random later (seen here as futex errors and std::system_error).
+  dawnInstance ??= dawn.create([]);
+  return dawnInstance;
+}
+
+let dawnInstance: GPU | undefined;
+
+let acquired: Promise<Gpu> | undefined;
+
+/**
+ * The process-wide device, requested once with the adapter's own limits (the defaults are smaller).
+ * Rejects with a readable reason when there is no WebGPU or no adapter.
+ */
+export function acquireGpu(): Promise<Gpu> {
+  acquired ??= (async () => {
+    const gpu = await gpuEntryPoint();
+    if (gpu === null) throw new Error('WebGPU is not available here (no navigator.gpu, and not running in Node)');
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter === null) throw new Error('WebGPU found no adapter (no GPU, or its driver is not supported)');
+    const limits = adapter.limits;
+    const timestamps = adapter.features.has('timestamp-query');
+    const device = await adapter.requestDevice({
+      requiredFeatures: timestamps ? ['timestamp-query'] : [],
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    const info = adapter.info;
+    const result: Gpu = {
+      device,
+      info: {
+        vendor: info.vendor,
+        architecture: info.architecture,
+        description: info.description,
+        isFallbackAdapter: (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+        limits: {
+          maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+          maxBufferSize: device.limits.maxBufferSize,
+          maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+        },
+        timestamps,
+      },
+      lostReason: null,
+    };
+    void device.lost.then((lost) => {
+      result.lostReason = `${lost.reason}: ${lost.message || 'no details'}`;
+      acquired = undefined; // the next acquireGpu() asks for a fresh device
+    });
+    return result;
+  })();
+  acquired.catch(() => {
+    acquired = undefined;
+  });
+  return acquired;
+}

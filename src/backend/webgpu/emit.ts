@@ -1,0 +1,201 @@
+import type { AnyNode, Graph, NodeId } from '../../ir/graph.ts';
+import { formatShape, numel, shapesEqual, stridesOf, type Shape } from '../../ir/shape.ts';
+import { PRIMITIVES } from '../../prims/table.ts';
+import { broadcastStrides } from '../cpu/strided.ts';
+import type { KernelPlan } from './kernel-plan.ts';
+import type { Schedule } from './schedule.ts';
+
+/** WGSL helpers that primitive expressions may call, emitted only into kernels that use them. */
+const HELPERS: Record<string, string> = {
+  // tanh(±15) is ±1 in f32; clamping keeps implementations that build tanh from exp away from inf/inf.
+  gl_tanh: 'fn gl_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }',
+  gl_sigmoid: 'fn gl_sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }',
+  gl_softplus: 'fn gl_softplus(x: f32) -> f32 { return max(x, 0.0) + log(1.0 + exp(-abs(x))); }',
+  // WGSL leaves pow undefined for a < 0; integer exponents of negative bases are well defined in math.
+  gl_pow: [
+    'fn gl_pow(a: f32, b: f32) -> f32 {',
+    '  if (a >= 0.0) { return select(pow(a, b), 1.0, b == 0.0); }',
+    '  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }',
+    '  let r = pow(-a, b);',
+    '  return select(r, -r, fract(b * 0.5) != 0.0);',
+    '}',
+  ].join('\n'),
+};
+
+/** An f32 literal that reads naturally (2.0, 0.5, 1e-3), or exact bits for values WGSL cannot spell. */
+export function f32Literal(value: number): string {
+  const v = Math.fround(value);
+  if (Number.isNaN(v)) return 'bitcast<f32>(0x7fc00000u)';
+  if (v === Infinity) return 'bitcast<f32>(0x7f800000u)';
+  if (v === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  const abs = Math.abs(v);
+  if (v !== 0 && (abs < 1e-30 || abs > 1e30)) return `bitcast<f32>(${new Uint32Array(new Float32Array([v]).buffer)[0]}u)`;
+  // The shortest decimal that rounds back to the same f32.
+  for (let digits = 1; digits <= 9; digits++) {
+    const text = v.toPrecision(digits);
+    if (Math.fround(Number(text)) === v) return /[.e]/.test(text) ? text.replace(/e\+?/, 'e') : `${text}.0`;
+  }
+  return `${v}`;
+}
+
+/** Per output dimension, where its coordinate moves the argument's linear index (0: broadcast). */
+function argStrides(node: AnyNode, argShape: Shape): number[] {
+  switch (node.op) {
+    case 'broadcast': {
+      const batch = node.shape.length - node.params.to.length;
+      return [...stridesOf(argShape).slice(0, batch), ...broadcastStrides(node.params.from, node.params.to)];
+    }
+    case 'transpose': {
+      const s = stridesOf(argShape);
+      const r = s.length;
+      [s[r - 2], s[r - 1]] = [s[r - 1], s[r - 2]];
+      return s;
+    }
+    default:
+      return broadcastStrides(argShape, node.shape);
+  }
+}
+
+/**
+ * Builds the body of a fused kernel: the value of a stored node at a linear index, with every
+ * non-stored producer inlined as `let` statements. Stored producers become buffer reads ("leaves").
+ */
+class Fusion {
+  readonly lines: string[] = [];
+  readonly leaves: NodeId[] = [];
+  readonly helpers = new Set<string>();
+  private readonly memo = new Map<string, string>();
+  private readonly names = new Set<string>();
+  private indexCount = 0;
+
+  constructor(private readonly graph: Graph, private readonly stored: ReadonlySet<NodeId>, private readonly firstBinding: number) {}
+
+  /** Name of the binding that holds leaf `id`. */
+  leafName(id: NodeId): string {
+    let i = this.leaves.indexOf(id);
+    if (i < 0) i = this.leaves.push(id) - 1;
+    return `in${i + this.firstBinding}`;
+  }
+
+  /** An expression for node `id` at linear index `index` (itself an expression). */
+  value(id: NodeId, index: string, root = false): string {
+    const n = this.graph.nodes[id];
+    if (n.op === 'const') return f32Literal(n.params.value);
+    if (!root && this.stored.has(id)) return `${this.leafName(id)}[${index}]`;
+    const key = `${id}@${index}`;
+    const hit = this.memo.get(key);
+    if (hit !== undefined) return hit;
+    if (n.op === 'input' || n.op === 'matmul') throw new Error(`internal error: %${id} (${n.op}) must be stored`);
+    const lowering = PRIMITIVES[n.op].wgsl;
+    let expr: string;
+    if (lowering.kind === 'elementwise') {
+      const args = n.args.map((a) => this.value(a, this.remap(index, n, this.graph.nodes[a].shape)));
+      expr = lowering.expr(...args);
+      for (const name of Object.keys(HELPERS)) if (expr.includes(`${name}(`)) this.helpers.add(name);
+    } else if (lowering.kind === 'index') {
+      return this.value(n.args[0], n.op === 'reshape' ? index : this.remap(index, n, this.graph.nodes[n.args[0]].shape));
+    } else {
+      throw new Error(`internal error: %${id} (${n.op}) cannot be inlined`);
+    }
+    let name = `v${id}`;
+    for (let k = 1; this.names.has(name); k++) name = `v${id}_${k}`;
+    this.names.add(name);
+    this.lines.push(`let ${name} = ${expr}; // ${n.op} ${formatShape(n.shape)}`);
+    this.memo.set(key, name);
+    return name;
+  }
+
+  /** The argument's linear index for output linear index `index`, as a `let` when it needs arithmetic. */
+  private remap(index: string, node: AnyNode, argShape: Shape): string {
+    if (shapesEqual(argShape, node.shape) && node.op !== 'transpose') return index;
+    if (numel(argShape) === 1) return '0u';
+    const strides = argStrides(node, argShape);
+    const outStrides = stridesOf(node.shape);
+    const terms: string[] = [];
+    node.shape.forEach((size, d) => {
+      if (strides[d] === 0 || size === 1) return;
+      let coord = outStrides[d] === 1 ? index : `(${index} / ${outStrides[d]}u)`;
+      if (d > 0) coord = `(${coord} % ${size}u)`;
+      terms.push(strides[d] === 1 ? coord : `${coord} * ${strides[d]}u`);
+    });
+    const name = `i${this.indexCount++}`;
+    this.lines.push(`let ${name} = ${terms.join(' + ') || '0u'};`);
+    return name;
+  }
+}
+
+function helperSource(helpers: Set<string>): string {
+  return [...helpers].sort().map((h) => HELPERS[h]).join('\n');
+}
+
+function bindingDecl(binding: number, name: string, access: 'read' | 'read_write', what: string): string {
+  return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<f32>; // ${what}`;
+}
+
+function describe(graph: Graph, id: NodeId): string {
+  const n = graph.nodes[id];
+  const name = n.op === 'input' ? n.params.name : `%${id}`;
+  return `${name} ${formatShape(n.shape)}`;
+}
+
+export const ELEMENTWISE_WORKGROUP = 256;
+
+/** Workgroup grid for `count` invocations of `size` threads, folded into 2-D past the per-dimension limit. */
+export function grid(count: number, size: number, maxPerDimension: number): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(count / size));
+  if (groups <= maxPerDimension) return [groups, 1, 1];
+  const x = maxPerDimension;
+  const y = Math.ceil(groups / x);
+  if (y > maxPerDimension) throw new Error(`${count} elements need more than ${maxPerDimension}² workgroups`);
+  return [x, y, 1];
+}
+
+/** A fused elementwise kernel plan and the stored nodes it reads, in binding order. */
+export interface FusedKernel {
+  readonly plan: KernelPlan;
+  /** Stored nodes bound at @binding(0...), then the output at @binding(reads.length). */
+  readonly reads: readonly NodeId[];
+}
+
+/** The kernel that computes stored node `id` elementwise, with its producers inlined. */
+export function emitElementwise(graph: Graph, schedule: Schedule, id: NodeId, maxPerDimension: number): FusedKernel {
+  const fusion = new Fusion(graph, schedule.stored, 0);
+  const result = fusion.value(id, 'i', true);
+  const count = numel(graph.nodes[id].shape);
+  const reads = fusion.leaves;
+  const workgroups = grid(count, ELEMENTWISE_WORKGROUP, maxPerDimension);
+  const code = [
+    `// Gradient Lab fused kernel: ${describe(graph, id)} = ${graph.nodes[id].op}(...), ${fusion.lines.length} inlined steps`,
+    ...reads.map((r, i) => bindingDecl(i, `in${i}`, 'read', describe(graph, r))),
+    bindingDecl(reads.length, 'out', 'read_write', describe(graph, id)),
+    helperSource(fusion.helpers),
+    '',
+    `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})`,
+    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {',
+    `  let i = gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u;`,
+    `  if (i >= ${count}u) { return; }`,
+    ...fusion.lines.map((l) => `  ${l}`),
+    `  out[i] = ${result};`,
+    '}',
+    '',
+  ].filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');
+  return { plan: { label: `elementwise %${id}`, code, entryPoint: 'main', workgroups, uniforms: new Uint32Array(0) }, reads };
+}
+
+/** `fn load_input(i: u32) -> f32` for a reduction over node `id`'s argument, producers inlined. */
+export function emitReduceLoad(graph: Graph, schedule: Schedule, id: NodeId, firstBinding: number): { source: string; reads: NodeId[] } {
+  const fusion = new Fusion(graph, schedule.stored, firstBinding);
+  const arg = graph.nodes[id].args[0];
+  const result = fusion.value(arg, 'i', false);
+  const reads = fusion.leaves;
+  const source = [
+    ...reads.map((r, i) => bindingDecl(i + firstBinding, `in${i + firstBinding}`, 'read', describe(graph, r))),
+    helperSource(fusion.helpers),
+    `// The reduced value ${describe(graph, arg)} at linear index i, its producers inlined.`,
+    'fn load_input(i: u32) -> f32 {',
+    ...fusion.lines.map((l) => `  ${l}`),
+    `  return ${result};`,
+    '}',
+  ].filter((l) => l !== '').join('\n');
+  return { source, reads };
+}

@@ -1,0 +1,167 @@
+import type { Graph, NodeId } from '../../ir/graph.ts';
+import { formatShape, normalizeAxis, numel, type Shape } from '../../ir/shape.ts';
+import { PRIMITIVES } from '../../prims/table.ts';
+import type { Tensor } from '../cpu/tensor.ts';
+import type { Gpu } from './device.ts';
+import { emitElementwise, emitReduceLoad } from './emit.ts';
+import type { KernelPlan } from './kernel-plan.ts';
+import { planMatmul, type MatmulSpec } from './matmul.ts';
+import { planReduce, type ReducePlan } from './reduce.ts';
+import { schedule, type Operand, type Schedule } from './schedule.ts';
+
+/** A buffer the run needs: a stored node's owner id, or a scratch id (≥ the graph's node count). */
+type ValueId = number;
+
+/** One dispatch: its kernel and what sits at each binding ('uniforms' is the plan's uniform buffer). */
+export interface Launch {
+  readonly plan: KernelPlan;
+  readonly bindings: readonly (ValueId | 'uniforms')[];
+  readonly writes: ValueId;
+}
+
+/** Everything about running one graph that does not depend on the input values. */
+export interface ExecPlan {
+  readonly schedule: Schedule;
+  readonly launches: readonly Launch[];
+  /** Bytes of every value (f32). */
+  readonly bytes: ReadonlyMap<ValueId, number>;
+  /** Which pooled slot each value lives in, and each slot's size: slots are reused after a value's last use. */
+  readonly slotOf: ReadonlyMap<ValueId, number>;
+  readonly slotBytes: readonly number[];
+  /** Sum of the slots: the device memory a run holds. */
+  readonly peakBytes: number;
+  /** Why the device cannot run this graph (a buffer over the binding limit), or null. */
+  readonly problem: string | null;
+}
+
+/** Per-kernel and whole-run timing of the last run. */
+export interface Profile {
+  readonly adapter: string;
+  readonly dispatches: number;
+  readonly kernels: readonly { readonly label: string; readonly ms: number | null }[];
+  /** GPU time from timestamp queries, or null when the adapter has none. */
+  readonly gpuMs: number | null;
+  /** Submit-to-readback wall-clock time. */
+  readonly wallMs: number;
+  readonly peakBytes: number;
+}
+
+const bytesOf = (shape: Shape) => 4 * numel(shape);
+
+/** The GEMM for a matmul node given its operands' storage: folds batch dims into rows where the layout allows. */
+function matmulLaunch(graph: Graph, id: NodeId, a: Operand, b: Operand): { spec: MatmulSpec; first: Operand; second: Operand } | string {
+  const n = graph.nodes[id];
+  const [sa, sb] = n.args.map((x) => graph.nodes[x].shape);
+  const [p, q] = sa.slice(-2);
+  const r = sb[sb.length - 1];
+  const batchA = numel(sa.slice(0, -2));
+  const batchB = numel(sb.slice(0, -2));
+  const batch = numel(n.shape.slice(0, -2));
+  const base = { batch: 1, batchStrideA: 0, batchStrideB: 0 };
+  if (batchA === 1 && r === 1 && batchB > 1) {
+    // A fixed matrix applied to many vectors (a batched JVP through W @ x): out[k, p] = X[k, q] · Aᵀ.
+    return { spec: { ...base, M: batchB, N: p, K: q, transA: false, transB: !a.transposed }, first: b, second: a };
+  }
+  if (batchB === 1 && !a.transposed) {
+    // Stacked left operands sharing one right operand: fold the batch into the rows.
+    return { spec: { ...base, M: batchA * p, N: r, K: q, transA: false, transB: b.transposed }, first: a, second: b };
+  }
+  const strideFor = (count: number, size: number) => (count === 1 ? 0 : count === batch ? size : -1);
+  const batchStrideA = strideFor(batchA, p * q);
+  const batchStrideB = strideFor(batchB, q * r);
+  if (batchStrideA < 0 || batchStrideB < 0) return `matmul with partly broadcast batch dims ${formatShape(sa)} @ ${formatShape(sb)}`;
+  return { spec: { M: p, N: r, K: q, transA: a.transposed, transB: b.transposed, batch, batchStrideA, batchStrideB }, first: a, second: b };
+}
+
+/** Plans kernels, buffers and their reuse for `graph` on this device. */
+export function planGraph(graph: Graph, gpu: Gpu): ExecPlan {
+  const limits = gpu.info.limits;
+  const sched = schedule(graph, limits.maxStorageBuffersPerShaderStage);
+  const bytes = new Map<ValueId, number>();
+  const launches: Launch[] = [];
+  let scratch = graph.nodes.length;
+  const own = (id: NodeId) => sched.owner.get(id)!;
+  for (const id of sched.stored) if (sched.owner.get(id) === id) bytes.set(id, bytesOf(graph.nodes[id].shape));
+  let problem: string | null = null;
+
+  for (const step of sched.steps) {
+    const n = graph.nodes[step.node];
+    if (step.kind === 'view') continue;
+    if (step.kind === 'elementwise') {
+      const k = emitElementwise(graph, sched, step.node, limits.maxComputeWorkgroupsPerDimension);
+      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: step.node });
+    } else if (step.kind === 'matmul') {
+      const m = matmulLaunch(graph, step.node, step.a, step.b);
+      if (typeof m === 'string') {
+        problem ??= `the WebGPU backend does not support ${m}`;
+        continue;
+      }
+      const plan = planMatmul(m.spec, limits);
+      launches.push({ plan, bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
+    } else {
+      if (n.op !== 'sum' && n.op !== 'reduce_max' && n.op !== 'logsumexp') throw new Error(`internal error: ${n.op} is not a reduction`);
+      const lowering = PRIMITIVES[n.op].wgsl;
+      if (lowering.kind !== 'reduce') throw new Error(`internal error: ${n.op} has no reduction lowering`);
+      const inShape = graph.nodes[n.args[0]].shape;
+      const axes = n.params.axes.map((a) => normalizeAxis(a, inShape.length)!).sort((x, y) => x - y);
+      const load = emitReduceLoad(graph, sched, step.node, 2);
+      let plan: ReducePlan = planReduce({ op: lowering.op, inShape, axes }, load.source, limits);
+      let reads = load.reads.map(own);
+      // A split reduction writes partial results to scratch buffers that the next stage reduces.
+      for (;;) {
+        const target = plan.partials === null ? step.node : scratch++;
+        if (plan.partials !== null) bytes.set(target, 4 * plan.partials.count);
+        launches.push({ plan, bindings: [target, 'uniforms', ...reads], writes: target });
+        if (plan.partials === null) break;
+        reads = [target];
+        plan = plan.partials.finish;
+      }
+    }
+  }
+
+  for (const [id, b] of bytes) {
+    if (b > limits.maxStorageBufferBindingSize) {
+      const what = id < graph.nodes.length ? `a ${formatShape(graph.nodes[id].shape)} value` : 'a partial reduction';
+      problem ??= `${what} needs ${(b / 2 ** 20).toFixed(1)} MiB, more than this adapter binds at once (${(limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)`;
+    }
+  }
+  const { slotOf, slotBytes } = planSlots(graph, sched, launches, bytes);
+  return { schedule: sched, launches, bytes, slotOf, slotBytes, peakBytes: slotBytes.reduce((s, b) => s + b, 0), problem };
+}
+
+/**
+ * Memory planning: walk the launches in order, give each written value a free slot (best fit, else a
+ * new one), and free the slots of values after their last read. Inputs are live from the start,
+ * outputs to the end. A kernel's output never shares a slot with its own inputs.
+ */
+function planSlots(graph: Graph, sched: Schedule, launches: readonly Launch[], bytes: ReadonlyMap<ValueId, number>): { slotOf: Map<ValueId, number>; slotBytes: number[] } {
+  const lastUse = new Map<ValueId, number>();
+  launches.forEach((l, i) => l.bindings.forEach((b) => b !== 'uniforms' && lastUse.set(b, i)));
+  for (const p of graph.outputs) lastUse.set(sched.owner.get(p.id)!, Infinity);
+  for (const p of graph.inputs) if (!lastUse.has(p.id)) lastUse.set(p.id, -1);
+  const slotOf = new Map<ValueId, number>();
+  const slotBytes: number[] = [];
+  const free: number[] = [];
+  const take = (v: ValueId) => {
+    const need = bytes.get(v)!;
+    let best = -1;
+    for (const s of free) if (slotBytes[s] >= need && (best < 0 || slotBytes[s] < slotBytes[best])) best = s;
+    // Nothing big enough: grow the largest free slot rather than adding another.
+    if (best < 0 && free.length > 0) best = free.reduce((x, y) => (slotBytes[x] >= slotBytes[y] ? x : y));
+    if (best >= 0) {
+      free.splice(free.indexOf(best), 1);
+      slotBytes[best] = Math.max(slotBytes[best], need);
+    } else {
+      best = slotBytes.push(need) - 1;
+    }
+    slotOf.set(v, best);
+  };
+  for (const p of graph.inputs) take(p.id);
+  for (const p of graph.inputs) if (lastUse.get(p.id) === -1) free.push(slotOf.get(p.id)!);
+  launches.forEach((l, i) => {
+    if (!slotOf.has(l.writes)) take(l.writes);
+    for (const b of new Set(l.bindings)) if (b !== 'uniforms' && lastUse.get(b) === i) free.push(slotOf.get(b)!);
+  });
+  return { slotOf, slotBytes };
+}
+

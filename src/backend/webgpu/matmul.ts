@@ -1,0 +1,93 @@
+import type { KernelPlan } from './kernel-plan.ts';
+import { loadShader } from './shader-source.ts';
+
+/** A batch of GEMMs C[b] (M×N) = op(A[b]) (M×K) · op(B[b]) (K×N) over f32 storage buffers. */
+export interface MatmulSpec {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  /** A stored as [K, M] (row-major) when true, else [M, K]. */
+  readonly transA: boolean;
+  /** B stored as [N, K] when true, else [K, N]. */
+  readonly transB: boolean;
+  /** Number of independent products; C is row-major [batch, M, N], batch stride M·N. */
+  readonly batch: number;
+  /** Element stride between the batches of A (0 = one A shared by every batch). */
+  readonly batchStrideA: number;
+  /** Element stride between the batches of B (0 = one B shared by every batch). */
+  readonly batchStrideB: number;
+  readonly offsetA?: number;
+  readonly offsetB?: number;
+  readonly offsetC?: number;
+}
+
+/** Rows and columns of C computed by one workgroup (must match TILE in shaders/matmul.wgsl). */
+export const MATMUL_TILE = 64;
+
+const U32_LIMIT = 2 ** 32;
+
+/**
+ * Plans the tiled GEMM kernel of shaders/matmul.wgsl for `spec`.
+ * Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
+ * (read_write), @binding(3) the plan's uniforms.
+ *
+ * Shapes, transposes, strides and offsets are uniforms, so every spec shares one pipeline. On
+ * SwiftShader, baking them into the code as constants measured no faster (within noise, see
+ * scratch/bench-matmul.mts), while it would compile one pipeline per shape.
+ */
+export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDimension: number }): KernelPlan {
+  const { M, N, K, transA, transB, batch, batchStrideA, batchStrideB } = spec;
+  const offsetA = spec.offsetA ?? 0;
+  const offsetB = spec.offsetB ?? 0;
+  const offsetC = spec.offsetC ?? 0;
+  for (const [name, value] of Object.entries({ M, N, K, batch, batchStrideA, batchStrideB, offsetA, offsetB, offsetC })) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`planMatmul: ${name} must be a non-negative integer, got ${value}`);
+  }
+  // The kernel indexes with u32: the last element touched in each buffer must fit.
+  const lastBatch = Math.max(batch - 1, 0);
+  checkU32('A', offsetA + lastBatch * batchStrideA + M * K);
+  checkU32('B', offsetB + lastBatch * batchStrideB + K * N);
+  checkU32('C', offsetC + batch * M * N);
+
+  const tilesN = Math.ceil(N / MATMUL_TILE);
+  const tilesPerBatch = Math.ceil(M / MATMUL_TILE) * tilesN;
+  const tiles = tilesPerBatch * batch;
+  const workgroups = foldGrid(tiles, limits.maxComputeWorkgroupsPerDimension);
+
+  // Strides of op(A) along (row, k) and of op(B) along (k, column); see Params in the shader.
+  const [aRow, aK] = transA ? [1, M] : [K, 1];
+  const [bK, bCol] = transB ? [1, K] : [N, 1];
+  const uniforms = Uint32Array.of(
+    M, N, K,
+    aRow, aK, bK, bCol,
+    batchStrideA, batchStrideB, offsetA, offsetB, offsetC,
+    tilesN, tilesPerBatch, tiles, workgroups[0], workgroups[0] * workgroups[1],
+  );
+  const op = (trans: boolean) => (trans ? 'T' : 'N');
+  return {
+    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]`,
+    code: loadShader('matmul'),
+    entryPoint: 'main',
+    workgroups,
+    uniforms,
+  };
+}
+
+/**
+ * Lays `count` workgroups, numbered linearly x-fastest, over a grid with no dimension above `limit`.
+ * The shader recovers the number as x + y·gridX + z·gridX·gridY and returns when it is ≥ count,
+ * so surplus is kept small (< gridX·(gridZ + 1)) by balancing the rows over the layers.
+ */
+export function foldGrid(count: number, limit: number): [number, number, number] {
+  if (count === 0) return [0, 1, 1];
+  const x = Math.min(count, limit);
+  const rows = Math.ceil(count / x);
+  const z = Math.ceil(rows / limit);
+  const y = Math.ceil(rows / z);
+  if (z > limit) throw new RangeError(`planMatmul: ${count} workgroups exceed a ${limit}³ dispatch grid`);
+  return [x, y, z];
+}
+
+function checkU32(buffer: string, elements: number): void {
+  if (elements > U32_LIMIT) throw new RangeError(`planMatmul: ${buffer} spans ${elements} elements, beyond u32 indexing`);
+}

@@ -1,0 +1,208 @@
+import type { Graph } from '../../ir/graph.ts';
+import type { Tensor } from '../cpu/tensor.ts';
+import { adapterName, type Gpu } from './device.ts';
+import { planGraph, type ExecPlan, type Profile } from './executor.ts';
+
+/** A failure on the GPU side, with the kind of failure for callers that fall back. */
+export class GpuError extends Error {
+  constructor(readonly kind: 'compile' | 'validation' | 'out-of-memory' | 'device-lost' | 'unsupported', message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Pooled buffers kept between runs, at most this many bytes (the rest are destroyed). */
+const POOL_LIMIT = 512 * 2 ** 20;
+
+/**
+ * Runs graphs on one WebGPU device. Owns the caches: pipelines keyed by WGSL source, execution plans
+ * keyed by graph, and a pool of storage buffers reused across runs.
+ */
+export class GpuRuntime {
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly plans = new WeakMap<Graph, ExecPlan>();
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  /** Pipelines compiled so far (a second compile of the same program adds none). */
+  compiledPipelines = 0;
+  lastProfile: Profile | null = null;
+
+  constructor(readonly gpu: Gpu) {}
+
+  get name(): string {
+    return adapterName(this.gpu.info);
+  }
+
+  plan(graph: Graph): ExecPlan {
+    let p = this.plans.get(graph);
+    if (p === undefined) {
+      p = planGraph(graph, this.gpu);
+      this.plans.set(graph, p);
+    }
+    return p;
+  }
+
+  /** Compile (once per distinct source) a compute pipeline; WGSL errors become GpuError('compile'). */
+  pipeline(code: string, entryPoint: string, label: string): Promise<GPUComputePipeline> {
+    const key = `${entryPoint}\n${code}`;
+    let p = this.pipelines.get(key);
+    if (p === undefined) {
+      p = this.compile(code, entryPoint, label);
+      this.pipelines.set(key, p);
+      p.catch(() => this.pipelines.delete(key));
+    }
+    return p;
+  }
+
+  private async compile(code: string, entryPoint: string, label: string): Promise<GPUComputePipeline> {
+    const { device } = this.gpu;
+    // Errors come from error scopes. (getCompilationInfo and createComputePipelineAsync both crash Dawn's
+    // Node bindings intermittently, measured here; the synchronous calls report the same messages.)
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code, label });
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label });
+    const error = await device.popErrorScope();
+    if (error !== null) throw new GpuError('compile', `WGSL error in kernel '${label}': ${error.message}`);
+    this.compiledPipelines++;
+    return pipeline;
+  }
+
+  private acquire(bytes: number): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 256) * 256);
+    const hit = this.pool.get(size)?.pop();
+    return hit ?? this.gpu.device.createBuffer({ size, usage: STORAGE() });
+  }
+
+  private release(buffer: GPUBuffer): void {
+    const pooled = [...this.pool.values()].reduce((s, list) => s + list.reduce((t, b) => t + b.size, 0), 0);
+    if (pooled + buffer.size > POOL_LIMIT) {
+      buffer.destroy();
+      return;
+    }
+    const list = this.pool.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.pool.set(buffer.size, list);
+  }
+
+  private assertAlive(): void {
+    if (this.gpu.lostReason !== null) throw new GpuError('device-lost', `the GPU device was lost (${this.gpu.lostReason}); results from it are unavailable`);
+  }
+
+  /** Runs `graph` (f32) on the device and reads back its outputs. */
+  async run(graph: Graph, inputs: ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
+    this.assertAlive();
+    const plan = this.plan(graph);
+    if (plan.problem !== null) throw new GpuError('unsupported', plan.problem);
+    const { device } = this.gpu;
+    const pipelines = await Promise.all(plan.launches.map((l) => this.pipeline(l.plan.code, l.plan.entryPoint, l.plan.label)));
+    this.assertAlive();
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const slots = plan.slotBytes.map((b) => this.acquire(b));
+    const temporary: GPUBuffer[] = [];
+    const bufferOf = (v: number) => slots[plan.slotOf.get(v)!];
+    for (const p of graph.inputs) {
+      const t = inputs.get(p.name);
+      if (t === undefined) throw new Error(`missing value for graph input '${p.name}'`);
+      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+      device.queue.writeBuffer(bufferOf(p.id), 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    }
+
+    const timestamps = this.gpu.info.timestamps && plan.launches.length > 0;
+    const querySet = timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 * plan.launches.length }) : null;
+    const encoder = device.createCommandEncoder({ label: 'gradient-lab run' });
+    plan.launches.forEach((launch, i) => {
+      const pipeline = pipelines[i];
+      const entries: GPUBindGroupEntry[] = launch.bindings.map((b, binding) => {
+        if (b === 'uniforms') {
+          const u = device.createBuffer({ size: Math.max(16, launch.plan.uniforms.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+          const words = launch.plan.uniforms;
+          device.queue.writeBuffer(u, 0, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
+          temporary.push(u);
+          return { binding, resource: { buffer: u } };
+        }
+        return { binding, resource: { buffer: bufferOf(b), offset: 0, size: Math.max(4, plan.bytes.get(b)!) } };
+      });
+      const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: launch.plan.label });
+      const pass = encoder.beginComputePass({
+        label: launch.plan.label,
+        ...(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : {}),
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      const [x, y, z] = launch.plan.workgroups;
+      if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+      pass.end();
+    });
+
+    const outputs = graph.outputs.map((p) => ({ port: p, owner: plan.schedule.owner.get(p.id)!, bytes: 4 * graph.nodes[p.id].shape.reduce((a, b) => a * b, 1) }));
+    const staging = outputs.map((o) => device.createBuffer({ size: Math.max(16, Math.ceil(o.bytes / 4) * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    outputs.forEach((o, i) => encoder.copyBufferToBuffer(bufferOf(o.owner), 0, staging[i], 0, o.bytes));
+    let timeBuffer: GPUBuffer | null = null;
+    if (querySet) {
+      const resolve = device.createBuffer({ size: 16 * plan.launches.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      timeBuffer = device.createBuffer({ size: 16 * plan.launches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      encoder.resolveQuerySet(querySet, 0, 2 * plan.launches.length, resolve, 0);
+      encoder.copyBufferToBuffer(resolve, 0, timeBuffer, 0, 16 * plan.launches.length);
+      temporary.push(resolve);
+    }
+    const start = performance.now();
+    device.queue.submit([encoder.finish()]);
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const failure = validation ?? oom;
+    if (failure !== null) {
+      staging.forEach((b) => b.destroy());
+      temporary.forEach((b) => b.destroy());
+      slots.forEach((b) => b.destroy());
+      throw new GpuError(oom !== null && validation === null ? 'out-of-memory' : 'validation', `WebGPU rejected the run: ${failure.message}`);
+    }
+
+    // Read back, but never wait forever on a device that is gone.
+    const lost = new Promise<never>((_, reject) => {
+      void device.lost.then((info) => reject(new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`)));
+    });
+    try {
+      await Promise.race([Promise.all([...staging, ...(timeBuffer ? [timeBuffer] : [])].map((b) => b.mapAsync(GPUMapMode.READ))), lost]);
+    } catch (err) {
+      staging.forEach((b) => b.destroy());
+      throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
+    }
+    const wallMs = performance.now() - start;
+    const values = new Map<string, Tensor>();
+    outputs.forEach((o, i) => {
+      const data = new Float32Array(staging[i].getMappedRange(0, Math.ceil(o.bytes / 4) * 4).slice(0)).subarray(0, o.bytes / 4);
+      values.set(o.port.name, { shape: graph.nodes[o.port.id].shape, data });
+      staging[i].unmap();
+      staging[i].destroy();
+    });
+    let kernelMs: (number | null)[] = plan.launches.map(() => null);
+    let gpuMs: number | null = null;
+    if (timeBuffer) {
+      const ticks = new BigInt64Array(timeBuffer.getMappedRange().slice(0));
+      kernelMs = plan.launches.map((_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
+      gpuMs = Number(ticks[2 * plan.launches.length - 1] - ticks[0]) / 1e6;
+      timeBuffer.unmap();
+      timeBuffer.destroy();
+      querySet?.destroy();
+    }
+    temporary.forEach((b) => b.destroy());
+    slots.forEach((b) => this.release(b));
+    this.lastProfile = {
+      adapter: this.name,
+      dispatches: plan.launches.length,
+      kernels: plan.launches.map((l, i) => ({ label: l.plan.label, ms: kernelMs[i] })),
+      gpuMs,
+      wallMs,
+      peakBytes: plan.peakBytes,
+    };
+    return values;
+  }
+
+  /** Frees pooled buffers (the device itself is shared and stays). */
+  dispose(): void {
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+  }
+}
