@@ -6,13 +6,14 @@
 // columns 4x..4x+3 and 32+4x..32+4x+3 of the tile (x, y = local id). Named registers matter:
 // dynamically indexed private arrays are slow on SwiftShader. Per k-step a thread reads 4 vec4s
 // from workgroup memory for 64 multiply-adds; on SwiftShader every such read is a per-lane gather,
-// which is what bounds the speed, so the 8×8 block beats 4×4 (2 vec4s for 16) by about 1.8×.
+// which is what bounds the speed, so the 8×8 block beats 4×4 (2 vec4s for 16) by about 1.7×.
 //
-// Transposes are handled when staging: element (r, k) of op(A) sits at offA + r·a.x + k·a.y, with
+// Transposes are handled when staging: element (r, k) of op(A) sits at base + r·aRow + k·aK, with
 // strides (K, 1) for A stored [M, K] and (1, M) for A stored [K, M] (likewise for B), and the
 // threads are laid over the panel so that neighbouring threads read neighbouring addresses for
 // either layout (coalesced global loads). The panels are stored k-major as vec4s of 4 adjacent
-// rows (of op(A)) or columns (of op(B)), so the inner loop reads one vec4 of each per step.
+// rows (of op(A)) or columns (of op(B)), so the inner loop reads whole vec4s: on a real GPU the
+// A reads are broadcasts and the B reads hit consecutive addresses.
 //
 // Workgroups are numbered linearly over (x, y, z) so the planner can fold tiles × batch into a
 // grid that respects maxComputeWorkgroupsPerDimension; surplus workgroups of the last row return.

@@ -36,7 +36,7 @@ fn reduce_push(acc: ReduceAcc, x: f32) -> ReduceAcc {
 }
 
 fn reduce_finish(acc: ReduceAcc) -> f32 {
-  if (reduce_is_nan(acc.x)) {
+  if (!reduce_is_finite(acc.x)) {
     return acc.x;
   }
   return acc.x + log(acc.y);

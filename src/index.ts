@@ -16,3 +16,5 @@ export { formatDiagnostic } from './lang/diagnostics.ts';
 export { parse } from './lang/parser.ts';
 export { FUNCTIONS } from './lang/functions.ts';
 export { formatGraph, graphToDot } from './ir/print.ts';
+export { peakBytes } from './backend/cpu/interpreter.ts';
+export type { BackendRequest } from './api/select.ts';

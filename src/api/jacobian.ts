@@ -73,9 +73,12 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const readPorts = mode === 'fwd' ? outPorts : inPorts;
   const total = mode === 'fwd' ? n : m;
   const graphFor = (k: number) => program.derived(mode === 'fwd' ? 'jvp' : 'vjp', [k], selection);
-  const backend = program.backend(options);
-  const dtype = options.dtype ?? 'f64';
-  const chunk = options.chunkSize ?? chooseChunk(total, (k) => backend.peakBytes(graphFor(k), dtype), budget - resultBytes);
+  // One backend for every chunk, chosen for the whole batch; chunks are sized for it.
+  const choice = await program.chooseBackend(graphFor(total), options);
+  const { backend } = choice;
+  const dtype = options.dtype ?? backend.dtypes[0];
+  const peakFor = (k: number) => (backend.unsupported(graphFor(k)) === null ? backend.peakBytes(graphFor(k), dtype) : Infinity);
+  const chunk = options.chunkSize ?? chooseChunk(total, peakFor, budget - resultBytes);
   if (!Number.isInteger(chunk) || chunk < 1) throw runtimeError('invalid-value', `chunk size must be a positive whole number, got ${chunk}`);
 
   const blocks: Record<string, Record<string, Tensor>> = {};
@@ -91,6 +94,8 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   let flops = 0;
   let passes = 0;
   let peak = 0;
+  let dispatches = 0;
+  let last: RunStats | undefined;
   for (let s = 0; s < total; s += chunk) {
     options.signal?.throwIfAborted();
     const k = Math.min(chunk, total - s);
@@ -101,8 +106,10 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
       const { port, index } = owner(s + j);
       feed.get(feedName(port.name))!.data[j * numel(port.shape) + index] = 1;
     }
-    const { values, stats } = await program.run(graph, feed, options);
+    const { values, stats } = await program.run(graph, feed, options, choice);
+    last = stats;
     flops += stats.flops;
+    dispatches += stats.dispatches ?? 0;
     peak = Math.max(peak, stats.peakBytes);
     passes++;
     if (s === 0) outputs = Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
@@ -124,7 +131,10 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     options.onProgress?.(s + k, total);
   }
   if (total === 0) outputs = (await program.evaluate(inputs, options)).outputs;
-  const stats: RunStats = { backend: backend.description, dtype, ms: performance.now() - start, flops, passes, peakBytes: peak };
+  const stats: RunStats = {
+    backend: last?.backend ?? backend.name, device: last?.device ?? backend.description, reason: last?.reason ?? choice.reason,
+    dtype, ms: performance.now() - start, flops, passes, peakBytes: peak, ...(dispatches > 0 ? { dispatches } : {}),
+  };
   return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: total, chunkSize: chunk, stats };
 }
 

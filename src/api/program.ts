@@ -7,14 +7,16 @@ import { formatShape, numel, type Shape } from '../ir/shape.ts';
 import { formatDiagnostic, type Diagnostic } from '../lang/diagnostics.ts';
 import { lower, type PortInfo, type Sizes } from '../lang/lower.ts';
 import { parse } from '../lang/parser.ts';
-import { cpuBackend, type Backend } from './backend.ts';
 import { graphFlops } from './cost.ts';
 import { GradientLabError, runtimeError } from './errors.ts';
+import { fallback, selectBackend, type BackendChoice, type BackendRequest } from './select.ts';
 import { toTensor, type Values } from './values.ts';
 
 /** Options shared by every computation on a compiled program. */
 export interface RunOptions {
-  readonly backend?: 'cpu';
+  /** Where to compute (default 'cpu'); 'auto' measures both and picks the faster, falling back to the CPU. */
+  readonly backend?: BackendRequest;
+  /** Default: the backend's own (f64 on the CPU, f32 on WebGPU). */
   readonly dtype?: DType;
   /** Most bytes one pass may hold; batches are chunked to fit and single passes beyond it are refused. */
   readonly memoryBudget?: number;
@@ -27,7 +29,11 @@ export interface RunOptions {
 
 /** How a result was computed. */
 export interface RunStats {
-  readonly backend: string;
+  readonly backend: 'cpu' | 'webgpu';
+  /** The device in words, e.g. "WebGPU (google swiftshader (software adapter))". */
+  readonly device: string;
+  /** Why this backend ran (requested, predicted faster, or a fallback with its cause). */
+  readonly reason: string;
   readonly dtype: DType;
   readonly ms: number;
   /** Estimated floating-point operations of all passes, from the primitive cost table. */
@@ -35,6 +41,9 @@ export interface RunStats {
   /** Graph executions (chunks). */
   readonly passes: number;
   readonly peakBytes: number;
+  /** GPU dispatches of all passes, and GPU time from timestamp queries where available. */
+  readonly dispatches?: number;
+  readonly gpuMs?: number | null;
 }
 
 export const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
@@ -202,23 +211,45 @@ export class Program {
     };
   }
 
-  /** Run a graph on the chosen backend after checking that it fits the memory budget. */
-  async run(graph: Graph, feed: ReadonlyMap<string, Tensor>, options: RunOptions): Promise<{ values: Map<string, Tensor>; stats: RunStats }> {
-    const backend = this.backend(options);
-    const dtype = options.dtype ?? 'f64';
+  /** The backend for `graph` under these options (see `selectBackend`). */
+  chooseBackend(graph: Graph, options: RunOptions): Promise<BackendChoice> {
+    return selectBackend(options.backend ?? 'cpu', graph, options.dtype);
+  }
+
+  /**
+   * Runs a graph after checking that it fits the memory budget. Under 'auto', a WebGPU failure
+   * (compile, validation, lost device, a buffer over the binding limit) falls back to the CPU and says so.
+   */
+  async run(graph: Graph, feed: ReadonlyMap<string, Tensor>, options: RunOptions, choice?: BackendChoice): Promise<{ values: Map<string, Tensor>; stats: RunStats }> {
+    choice ??= await this.chooseBackend(graph, options);
+    const { backend } = choice;
+    const problem = backend.unsupported(graph);
+    if (problem !== null) {
+      if (choice.requested === 'auto' && backend.name === 'webgpu') return this.run(graph, feed, options, fallback(problem));
+      throw runtimeError('too-large', `${backend.description} cannot run this: ${problem}; use smaller sizes or chunks`);
+    }
+    const dtype = options.dtype ?? backend.dtypes[0];
     const peak = backend.peakBytes(graph, dtype);
     assertFits(peak, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     options.signal?.throwIfAborted();
     const start = performance.now();
-    const values = await backend.run(graph, feed, dtype);
+    let values: Map<string, Tensor>;
+    try {
+      values = await backend.run(graph, feed, dtype);
+    } catch (err) {
+      if (!(err instanceof Error) || err.name !== 'GpuError') throw err;
+      if (choice.requested === 'auto') return this.run(graph, feed, options, fallback(err.message));
+      throw runtimeError('backend', err.message);
+    }
     const ms = performance.now() - start;
-    return { values, stats: { backend: backend.description, dtype, ms, flops: graphFlops(graph), passes: 1, peakBytes: peak } };
-  }
-
-  backend(options: RunOptions): Backend {
-    const name = options.backend ?? 'cpu';
-    if (name !== 'cpu') throw runtimeError('backend', `unknown backend '${String(name)}': use 'cpu'`);
-    return cpuBackend;
+    const profile = backend.profile();
+    return {
+      values,
+      stats: {
+        backend: backend.name, device: backend.description, reason: choice.reason, dtype, ms, flops: graphFlops(graph), passes: 1, peakBytes: peak,
+        ...(profile ? { dispatches: profile.dispatches, gpuMs: profile.gpuMs } : {}),
+      },
+    };
   }
 
   /** The named scalar output (or the only output) for grad and hvp, with errors that explain the fix. */

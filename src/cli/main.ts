@@ -6,7 +6,7 @@ import { text } from 'node:stream/consumers';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import {
-  assertFits, compile, GradientLabError, randomValues,
+  assertFits, compile, GradientLabError, peakBytes, randomValues,
   type Diagnostic, type DType, type Program, type RunOptions, type Tensor,
 } from '../index.ts';
 import { COMMANDS, parseArgs, type CommandName, type OptionName, type ParsedArgs } from './args.ts';
@@ -91,17 +91,19 @@ async function execute(argv: readonly string[], io: CliIo, context: Context, jso
 
   const { program } = compiled;
   // Refuse sizes beyond the budget before drawing (allocating) any inputs; the library checks each pass again.
-  if (args.command !== 'graph') assertFits(program.backend(run).peakBytes(program.graph, run.dtype), run.memoryBudget);
+  if (args.command !== 'graph') assertFits(peakBytes(program.graph, run.dtype ?? 'f32'), run.memoryBudget);
   const report = await RUNNERS[args.command](session(program, args, io, run, seed));
   writeReport(report, io, context, json);
   return report.exitCode ?? EXIT.ok;
 }
 
-function runOptions(args: ParsedArgs, io: CliIo): RunOptions & { dtype: DType; memoryBudget: number } {
+function runOptions(args: ParsedArgs, io: CliIo): RunOptions & { memoryBudget: number } {
   const budget = one(args, 'memory-budget');
+  const dtype = one(args, 'dtype');
   return {
-    backend: (one(args, 'backend') ?? 'cpu') as RunOptions['backend'],
-    dtype: parseChoice(one(args, 'dtype') ?? 'f64', 'dtype', ['f64', 'f32'] as const),
+    backend: parseChoice(one(args, 'backend') ?? 'cpu', 'backend', ['cpu', 'webgpu', 'auto'] as const),
+    // Unset: the backend's own precision (f64 on the CPU, f32 on WebGPU).
+    dtype: dtype === undefined ? undefined : parseChoice(dtype, 'dtype', ['f64', 'f32'] as const),
     memoryBudget: budget === undefined ? defaultMemoryBudget(io.totalMemory ?? totalmem()) : parseBytes(budget),
   };
 }

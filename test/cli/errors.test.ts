@@ -173,7 +173,7 @@ describe('command line', () => {
   });
 
   it('an unknown backend is reported', async () => {
-    expect((await jsonError(['eval', '-e', SUM, '--size', 'n=2', '--backend', 'tpu'])).message).toContain("'tpu'");
+    expect((await jsonError(['eval', '-e', SUM, '--size', 'n=2', '--backend', 'tpu'], {}, 2)).message).toContain('cpu, webgpu, auto');
   });
 });
 

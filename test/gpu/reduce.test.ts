@@ -128,8 +128,23 @@ async function checkReduce(spec: ReduceSpec, x: Float32Array<ArrayBuffer>, limit
   const { expected, absSum } = reference(spec, x);
   const actual = await runPlan(device!, plan, [x], expected.length);
   const R = spec.axes.reduce((p, a) => p * spec.inShape[a], 1);
-  expectAllclose(actual, expected, tolerance(spec.op, R, absSum), `${spec.op} [${spec.inShape.join(', ')}] over (${spec.axes.join(', ')})`);
+  const label = `${spec.op} [${spec.inShape.join(', ')}] over (${spec.axes.join(', ')})`;
+  expectSameNonFinite(actual, expected, label);
+  expectAllclose(actual, expected, tolerance(spec.op, R, absSum), label);
   return plan;
+}
+
+/**
+ * ±inf and NaN must match exactly, element by element. (allcloseRatio's ratio is NaN for such a
+ * mismatch, which a later element's finite ratio then overwrites, so expectAllclose alone misses it.)
+ */
+function expectSameNonFinite(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
+  for (let i = 0; i < expected.length; i++) {
+    const [a, e] = [actual[i], expected[i]];
+    if ((!Number.isFinite(a) || !Number.isFinite(e)) && !Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) {
+      expect.fail(`${label} element ${i}: got ${a}, expected ${e}`);
+    }
+  }
 }
 
 /** Every non-empty subset of 0..rank-1, sorted. */
@@ -270,9 +285,13 @@ fn load_input(i: u32) -> f32 {
         const spec = { op, inShape: shape, axes };
         const squared = reference(spec, x.map((v) => v * v));
         const R = axes.reduce((p, a) => p * shape[a], 1);
-        expectAllclose(await runPlan(gpu, planReduce(spec, square, LIMITS), [x], squared.expected.length), squared.expected, tolerance(op, R, squared.absSum), `${op} of x²`);
+        const sq = await runPlan(gpu, planReduce(spec, square, LIMITS), [x], squared.expected.length);
+        expectSameNonFinite(sq, squared.expected, `${op} of x²`);
+        expectAllclose(sq, squared.expected, tolerance(op, R, squared.absSum), `${op} of x²`);
         const products = reference(spec, x.map((v, i) => v * y[i]));
-        expectAllclose(await runPlan(gpu, planReduce(spec, product, LIMITS), [x, y], products.expected.length), products.expected, tolerance(op, R, products.absSum), `${op} of x·y`);
+        const dot = await runPlan(gpu, planReduce(spec, product, LIMITS), [x, y], products.expected.length);
+        expectSameNonFinite(dot, products.expected, `${op} of x·y`);
+        expectAllclose(dot, products.expected, tolerance(op, R, products.absSum), `${op} of x·y`);
       }
     }
   });

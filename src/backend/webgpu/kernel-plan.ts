@@ -11,5 +11,5 @@ export interface KernelPlan {
   readonly entryPoint: string;
   readonly workgroups: readonly [number, number, number];
   /** Contents of the uniform buffer bound after the storage buffers. */
-  readonly uniforms: Uint32Array;
+  readonly uniforms: Uint32Array<ArrayBuffer>;
 }

@@ -1,0 +1,32 @@
+import type { Backend } from '../../api/backend.ts';
+import { acquireGpu } from './device.ts';
+import { GpuRuntime } from './runtime.ts';
+
+let current: Promise<GpuRuntime> | undefined;
+
+/** The process-wide WebGPU runtime; a lost device is replaced by a fresh one on the next call. */
+export async function webgpuRuntime(): Promise<GpuRuntime> {
+  if (current !== undefined) {
+    const rt = await current.catch(() => undefined);
+    if (rt === undefined || rt.gpu.lostReason !== null) current = undefined;
+  }
+  current ??= acquireGpu().then((gpu) => new GpuRuntime(gpu));
+  current.catch(() => {
+    current = undefined;
+  });
+  return current;
+}
+
+/** The WebGPU backend: f32 kernels generated from the graph, on the shared runtime. */
+export async function webgpuBackend(): Promise<Backend> {
+  const rt = await webgpuRuntime();
+  return {
+    name: 'webgpu',
+    description: `WebGPU (${rt.name})`,
+    dtypes: ['f32'],
+    run: (graph, inputs) => rt.run(graph, inputs),
+    peakBytes: (graph) => rt.plan(graph).peakBytes,
+    unsupported: (graph) => rt.plan(graph).problem,
+    profile: () => rt.lastProfile,
+  };
+}
