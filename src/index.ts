@@ -18,3 +18,6 @@ export { FUNCTIONS } from './lang/functions.ts';
 export { formatGraph, graphToDot } from './ir/print.ts';
 export { peakBytes } from './backend/cpu/interpreter.ts';
 export type { BackendRequest } from './api/select.ts';
+export type { Backend, RunProfile } from './api/backend.ts';
+export { listKernels, DEFAULT_LIMITS } from './backend/webgpu/inspect.ts';
+export type { KernelListing } from './backend/webgpu/inspect.ts';

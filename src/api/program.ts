@@ -9,13 +9,14 @@ import { lower, type PortInfo, type Sizes } from '../lang/lower.ts';
 import { parse } from '../lang/parser.ts';
 import { graphFlops } from './cost.ts';
 import { GradientLabError, runtimeError } from './errors.ts';
+import type { Backend } from './backend.ts';
 import { fallback, selectBackend, type BackendChoice, type BackendRequest } from './select.ts';
 import { toTensor, type Values } from './values.ts';
 
 /** Options shared by every computation on a compiled program. */
 export interface RunOptions {
   /** Where to compute (default 'cpu'); 'auto' measures both and picks the faster, falling back to the CPU. */
-  readonly backend?: BackendRequest;
+  readonly backend?: BackendRequest | Backend;
   /** Default: the backend's own (f64 on the CPU, f32 on WebGPU). */
   readonly dtype?: DType;
   /** Most bytes one pass may hold; batches are chunked to fit and single passes beyond it are refused. */

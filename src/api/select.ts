@@ -89,7 +89,11 @@ function describeSpeed(name: string, speed: Speed, ms: number): string {
  * is often slower than the CPU, so both are measured once on a calibration program and the one predicted
  * faster for this graph's FLOPs and steps wins. f64 is CPU-only.
  */
-export async function selectBackend(request: BackendRequest, graph: Graph, dtype: DType | undefined): Promise<BackendChoice> {
+export async function selectBackend(request: BackendRequest | Backend, graph: Graph, dtype: DType | undefined): Promise<BackendChoice> {
+  if (typeof request === 'object') {
+    if (dtype !== undefined && !request.dtypes.includes(dtype)) throw runtimeError('backend', `${request.description} does not compute in ${dtype}`);
+    return { backend: request, reason: `${request.description} was given`, requested: request.name };
+  }
   if (request === 'cpu') return { backend: cpuBackend, reason: 'the CPU backend was requested', requested: request };
   if (request === 'webgpu') {
     if (dtype === 'f64') throw runtimeError('backend', 'WebGPU computes in f32: use --dtype f32, or the CPU backend for f64');

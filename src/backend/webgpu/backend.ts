@@ -1,5 +1,5 @@
 import type { Backend } from '../../api/backend.ts';
-import { acquireGpu } from './device.ts';
+import { acquireGpu, type GpuInfo } from './device.ts';
 import { GpuRuntime } from './runtime.ts';
 
 let current: Promise<GpuRuntime> | undefined;
@@ -19,7 +19,19 @@ export async function webgpuRuntime(): Promise<GpuRuntime> {
 
 /** The WebGPU backend: f32 kernels generated from the graph, on the shared runtime. */
 export async function webgpuBackend(): Promise<Backend> {
-  const rt = await webgpuRuntime();
+  return backendOn(await webgpuRuntime());
+}
+
+/**
+ * A WebGPU backend on the shared device with some limits lowered, e.g. a 128 MiB binding limit to
+ * see how chunking behaves on a browser's device. Pass it as `RunOptions.backend`.
+ */
+export async function webgpuBackendWithLimits(lower: Partial<GpuInfo['limits']>): Promise<Backend> {
+  const shared = await webgpuRuntime();
+  return backendOn(new GpuRuntime(shared.gpu, lower));
+}
+
+function backendOn(rt: GpuRuntime): Backend {
   return {
     name: 'webgpu',
     description: `WebGPU (${rt.name})`,

@@ -6,10 +6,10 @@ export interface GpuInfo {
   /** A software adapter (SwiftShader, WARP): real WGSL, CPU speed. */
   readonly isFallbackAdapter: boolean;
   readonly limits: {
-    readonly maxStorageBufferBindingSize: number;
-    readonly maxBufferSize: number;
-    readonly maxComputeWorkgroupsPerDimension: number;
-    readonly maxStorageBuffersPerShaderStage: number;
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
   };
   readonly timestamps: boolean;
 }

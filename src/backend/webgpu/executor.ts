@@ -2,7 +2,7 @@ import type { Graph, NodeId } from '../../ir/graph.ts';
 import { formatShape, normalizeAxis, numel, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
-import type { Gpu } from './device.ts';
+import type { GpuInfo } from './device.ts';
 import { emitElementwise, emitReduceLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { planMatmul, type MatmulSpec } from './matmul.ts';
@@ -74,8 +74,7 @@ function matmulLaunch(graph: Graph, id: NodeId, a: Operand, b: Operand): { spec:
 }
 
 /** Plans kernels, buffers and their reuse for `graph` on this device. */
-export function planGraph(graph: Graph, gpu: Gpu): ExecPlan {
-  const limits = gpu.info.limits;
+export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
   const sched = schedule(graph, limits.maxStorageBuffersPerShaderStage);
   const bytes = new Map<ValueId, number>();
   const launches: Launch[] = [];

@@ -1,6 +1,6 @@
 import type { Graph } from '../../ir/graph.ts';
 import type { Tensor } from '../cpu/tensor.ts';
-import { adapterName, type Gpu } from './device.ts';
+import { adapterName, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
@@ -27,7 +27,13 @@ export class GpuRuntime {
   compiledPipelines = 0;
   lastProfile: Profile | null = null;
 
-  constructor(readonly gpu: Gpu) {}
+  /** The device's limits, optionally lowered (tests use this to force chunking on a roomy device). */
+  readonly limits: GpuInfo['limits'];
+
+  constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}) {
+    this.limits = { ...gpu.info.limits };
+    for (const [key, value] of Object.entries(lower) as [keyof GpuInfo['limits'], number][]) this.limits[key] = Math.min(this.limits[key], value);
+  }
 
   get name(): string {
     return adapterName(this.gpu.info);
@@ -36,7 +42,7 @@ export class GpuRuntime {
   plan(graph: Graph): ExecPlan {
     let p = this.plans.get(graph);
     if (p === undefined) {
-      p = planGraph(graph, this.gpu);
+      p = planGraph(graph, this.limits);
       this.plans.set(graph, p);
     }
     return p;
