@@ -100,8 +100,9 @@ export class Program {
   get outputWidth(): number { return width(this.outputs); }
 
   /**
-   * A derived graph, built once per (kind, batch, output): 'jvp' and 'vjp' batched over `batch`,
-   * 'grad' of one scalar output, 'hvp' (forward-over-reverse) of one scalar output.
+   * A derived graph, built once per (kind, batch, selection): 'jvp' and 'vjp' batched over `batch`,
+   * 'grad' of one scalar output, 'hvp' (forward-over-reverse) of one scalar output, where `wrt`
+   * names the inputs that have directions.
    */
   derived(kind: DerivedKind, batch: Shape = [], selection: Selection = {}): Graph {
     const wrt = selection.wrt === undefined ? undefined : this.selectPorts(selection.wrt, this.inputs, 'input').map((p) => p.name);
@@ -193,21 +194,20 @@ export class Program {
 
   /**
    * Hessian-vector product H·v of one scalar output by forward-over-reverse: two AD passes, no Hessian.
-   * `vector` holds one direction per input (inputs without one are held fixed and get no HVP entry),
-   * or a batch [k, ...input] of directions.
+   * `vector` holds a direction per input (missing: zero, never materialised), or a batch [k, ...input]
+   * of directions; the result has an entry for every input.
    */
   async hvp(inputs: Values, vector: Values, options: RunOptions & { output?: string } = {}): Promise<{ output: string; hvp: Record<string, Tensor>; gradient: Record<string, Tensor>; stats: RunStats }> {
     const output = this.scalarOutput(options.output, 'hvp').name;
     const seeds = this.seeds(vector, this.inputs, 'HVP direction');
-    const wrt = this.inputs.filter((p) => seeds.values.has(p.name));
-    const graph = this.derived('hvp', seeds.batch, { of: [output], wrt: wrt.map((p) => p.name) });
+    const graph = this.derived('hvp', seeds.batch, { of: [output], wrt: [...seeds.values.keys()] });
     const feed = this.inputValues(inputs);
     for (const [name, t] of seeds.values) feed.set(tangentName(name), t);
     const { values, stats } = await this.run(graph, feed, options);
     return {
       output,
-      hvp: Object.fromEntries(wrt.map((p) => [p.name, values.get(hvpOutputName(p.name))!])),
-      gradient: Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])),
+      hvp: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(hvpOutputName(p.name))!])),
+      gradient: Object.fromEntries(this.inputs.map((p) => [p.name, values.get(cotangentName(p.name))!])),
       stats,
     };
   }

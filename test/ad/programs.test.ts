@@ -186,3 +186,16 @@ describe('resource limits', () => {
     if (!r.ok) expect(r.errors[0]).toMatchObject({ kind: 'too-large', line: 1, column: 7 });
   });
 });
+
+describe('HVP directions', () => {
+  it('a missing direction is zero, and H·v still has an entry for every input', async () => {
+    const p = program('input x[n]\ninput y[n]\noutput f = sum(x * x * y)', { n: 3 });
+    const inputs = { x: [1, 2, 3], y: [4, 5, 6] };
+    const partial = await p.hvp(inputs, { x: [1, 0, -1] }, { output: 'f' });
+    const full = await p.hvp(inputs, { x: [1, 0, -1], y: [0, 0, 0] }, { output: 'f' });
+    // f = Σ x² y: ∂²f/∂x² = 2y, ∂²f/∂y∂x = 2x.
+    expect(Array.from(partial.hvp.x.data)).toEqual([8, 0, -12]);
+    expect(Array.from(partial.hvp.y.data)).toEqual([2, 0, -6]);
+    for (const name of ['x', 'y']) expect(Array.from(partial.hvp[name].data)).toEqual(Array.from(full.hvp[name].data));
+  });
+});
