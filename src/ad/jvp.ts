@@ -47,6 +47,11 @@ export function jvp(graph: Graph, batch: Shape, options: JvpOptions = {}): Graph
     const argShapes = node.args.map((a) => graph.nodes[a].shape);
     const rule = PRIMITIVES[node.op].jvp as (ctx: JvpContext<Prim>) => NodeId | null;
     tangent[node.id] = rule({ b, node, x, y, dx, argShapes });
+    const label = graph.labels?.get(node.id);
+    if (label !== undefined) {
+      b.label(y, label);
+      if (tangent[node.id] !== null) b.label(tangent[node.id]!, tangentName(label));
+    }
   }
 
   for (const port of graph.outputs) b.output(port.name, primal[port.id], port.role, port.of);

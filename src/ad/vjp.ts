@@ -54,6 +54,8 @@ export function vjp(graph: Graph, batch: Shape, options: VjpOptions = {}): Graph
   for (const n of lin.nodes) {
     if (linear[n.id] || n.op === 'input') continue;
     value[n.id] = n.op === 'const' ? b.constant(n.params.value) : b.apply(n.op, n.args.map((a) => value[a]), n.params);
+    const label = lin.labels?.get(n.id);
+    if (label !== undefined) b.label(value[n.id], label);
   }
 
   // Backward pass over the linear nodes, last to first.
@@ -61,6 +63,8 @@ export function vjp(graph: Graph, batch: Shape, options: VjpOptions = {}): Graph
     const n = lin.nodes[id];
     const g = ct[id];
     if (!linear[id] || g === null || n.op === 'input' || n.op === 'const') continue;
+    const label = lin.labels?.get(id);
+    if (label?.endsWith('.dot')) b.label(g, cotangentName(label.slice(0, -'.dot'.length)));
     const rule = PRIMITIVES[n.op].transpose as ((ctx: TransposeContext<Prim>) => (NodeId | null)[]) | null;
     if (rule === null) throw new Error(`internal error: '${n.op}' appeared in a linearized graph but has no transpose rule`);
     const argShapes = n.args.map((a) => lin.nodes[a].shape);

@@ -16,6 +16,7 @@ export class GraphBuilder {
   private readonly memo = new Map<string, NodeId>();
   private readonly inputs: GraphPort[] = [];
   private readonly outputs: GraphPort[] = [];
+  private readonly labels = new Map<NodeId, string>();
 
   input(name: string, shape: Shape, role: Role = 'primal', of: string = name): NodeId {
     if (this.inputs.some((p) => p.name === name)) throw new Error(`duplicate graph input '${name}'`);
@@ -31,6 +32,15 @@ export class GraphBuilder {
 
   constant(value: number): NodeId {
     return this.intern('const', [], { value: Object.is(value, -0) ? 0 : value }, []);
+  }
+
+  /** Give a node a display name (the first name given wins; inputs keep their own). */
+  label(id: NodeId, name: string): void {
+    if (!this.labels.has(id) && this.nodes[id].op !== 'input' && this.nodes[id].op !== 'const') this.labels.set(id, name);
+  }
+
+  labelOf(id: NodeId): string | undefined {
+    return this.labels.get(id);
   }
 
   shape(id: NodeId): Shape {
@@ -94,7 +104,9 @@ export class GraphBuilder {
       nodes.push({ ...n, id, args: n.args.map((a) => renumber.get(a)!) } as AnyNode);
     }
     const port = (p: GraphPort): GraphPort => ({ ...p, id: renumber.get(p.id)! });
-    return { inputs: this.inputs.map(port), nodes, outputs: this.outputs.map(port) };
+    const labels = new Map<NodeId, string>();
+    for (const [id, name] of this.labels) if (renumber.has(id)) labels.set(renumber.get(id)!, name);
+    return { inputs: this.inputs.map(port), nodes, outputs: this.outputs.map(port), labels };
   }
 
   private push<O extends Op>(op: O, args: readonly NodeId[], params: NodeParams[O], shape: Shape): NodeId {

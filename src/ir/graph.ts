@@ -32,6 +32,8 @@ export interface Graph {
   readonly inputs: readonly GraphPort[];
   readonly nodes: readonly AnyNode[];
   readonly outputs: readonly GraphPort[];
+  /** Names people gave to nodes (bindings such as `h`, and derived names such as `h.dot`), for display. */
+  readonly labels?: ReadonlyMap<NodeId, string>;
 }
 
 /** Name of the tangent that belongs to `name` (names with a dot can never clash with user names). */

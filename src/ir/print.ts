@@ -38,7 +38,8 @@ export function formatGraph(graph: Graph): string {
   for (const n of graph.nodes) {
     if (n.op === 'input' || n.op === 'const') continue;
     const args = n.args.map((a) => refName(graph, a)).join(', ');
-    lines.push(`  %${n.id} = ${n.op}${formatParams(n)}(${args}) : ${formatShape(n.shape)}`);
+    const label = graph.labels?.get(n.id);
+    lines.push(`  %${n.id} = ${n.op}${formatParams(n)}(${args}) : ${formatShape(n.shape)}${label ? `  # ${label}` : ''}`);
   }
   lines.push(`  return ${graph.outputs.map((p) => `${p.name} = ${refName(graph, p.id)}`).join(', ')}`);
   lines.push('}');
@@ -47,13 +48,14 @@ export function formatGraph(graph: Graph): string {
 
 /** Graphviz DOT source for the graph (inputs as ellipses, outputs as double boxes). */
 export function graphToDot(graph: Graph, title = 'graph'): string {
-  const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  // Quote for DOT; line breaks become Graphviz's own \n escape.
+  const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
   const lines = [`digraph ${q(title)} {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=11];'];
   for (const n of graph.nodes) {
     const shape = formatShape(n.shape);
     if (n.op === 'input') lines.push(`  n${n.id} [shape=ellipse, label=${q(`${n.params.name}\n${shape}`)}];`);
     else if (n.op === 'const') lines.push(`  n${n.id} [shape=plaintext, label=${q(String(n.params.value))}];`);
-    else lines.push(`  n${n.id} [shape=box, label=${q(`${n.op}${formatParams(n)}\n${shape}`)}];`);
+    else lines.push(`  n${n.id} [shape=box, label=${q(`${graph.labels?.get(n.id) ? `${graph.labels.get(n.id)} = ` : ''}${n.op}${formatParams(n)}\n${shape}`)}];`);
     for (const a of n.args) lines.push(`  n${a} -> n${n.id};`);
   }
   graph.outputs.forEach((p, i) => {

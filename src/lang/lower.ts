@@ -191,6 +191,7 @@ export function lower(program: Program, sizes: Sizes, source: string): Lowered {
         break;
       case 'let': {
         const id = lowerExpr(s.value);
+        if (id !== null) b.label(id, s.name);
         env.set(s.name, id === null ? 'poisoned' : { id, span: s.nameSpan });
         if (s.output) markOutput(s.name);
         break;

@@ -100,7 +100,8 @@ class Fusion {
     let name = `v${id}`;
     for (let k = 1; this.names.has(name); k++) name = `v${id}_${k}`;
     this.names.add(name);
-    this.lines.push(`let ${name} = ${expr}; // ${n.op} ${formatShape(n.shape)}`);
+    const label = this.graph.labels?.get(id);
+    this.lines.push(`let ${name} = ${expr}; // ${label ? `${label} = ` : ''}${n.op} ${formatShape(n.shape)}`);
     this.memo.set(key, name);
     return name;
   }
@@ -132,9 +133,10 @@ function bindingDecl(binding: number, name: string, access: 'read' | 'read_write
   return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<f32>; // ${what}`;
 }
 
+/** How a kernel's comments name a node: its input or binding name when it has one, else %id. */
 function describe(graph: Graph, id: NodeId): string {
   const n = graph.nodes[id];
-  const name = n.op === 'input' ? n.params.name : `%${id}`;
+  const name = n.op === 'input' ? n.params.name : graph.labels?.get(id) ?? `%${id}`;
   return `${name} ${formatShape(n.shape)}`;
 }
 
