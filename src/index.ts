@@ -21,3 +21,5 @@ export type { BackendRequest } from './api/select.ts';
 export type { Backend, RunProfile } from './api/backend.ts';
 export { listKernels, DEFAULT_LIMITS } from './backend/webgpu/inspect.ts';
 export type { KernelListing } from './backend/webgpu/inspect.ts';
+export { loadWebgpu, webgpuInfo } from './api/select.ts';
+export type { GpuInfo } from './backend/webgpu/device.ts';

@@ -133,7 +133,8 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   if (total === 0) outputs = (await program.evaluate(inputs, options)).outputs;
   const stats: RunStats = {
     backend: last?.backend ?? backend.name, device: last?.device ?? backend.description, reason: last?.reason ?? choice.reason,
-    dtype, ms: performance.now() - start, flops, passes, peakBytes: peak, ...(dispatches > 0 ? { dispatches } : {}),
+    dtype, ms: performance.now() - start, flops, passes, peakBytes: peak,
+    ...(dispatches > 0 ? { dispatches, kernels: last?.kernels } : {}),
   };
   return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: total, chunkSize: chunk, stats };
 }

@@ -45,6 +45,8 @@ export interface RunStats {
   /** GPU dispatches of all passes, and GPU time from timestamp queries where available. */
   readonly dispatches?: number;
   readonly gpuMs?: number | null;
+  /** Per-kernel GPU times of the (last) pass, in dispatch order; ms is null without timestamp queries. */
+  readonly kernels?: readonly { readonly label: string; readonly ms: number | null }[];
 }
 
 export const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
@@ -248,7 +250,7 @@ export class Program {
       values,
       stats: {
         backend: backend.name, device: backend.description, reason: choice.reason, dtype, ms, flops: graphFlops(graph), passes: 1, peakBytes: peak,
-        ...(profile ? { dispatches: profile.dispatches, gpuMs: profile.gpuMs } : {}),
+        ...(profile ? { dispatches: profile.dispatches, gpuMs: profile.gpuMs, kernels: profile.kernels } : {}),
       },
     };
   }

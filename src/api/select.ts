@@ -2,6 +2,7 @@ import { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/graph.ts';
 import { numel } from '../ir/shape.ts';
 import type { DType, Tensor } from '../backend/cpu/tensor.ts';
+import type { GpuInfo } from '../backend/webgpu/device.ts';
 import { cpuBackend, type Backend } from './backend.ts';
 import { graphFlops } from './cost.ts';
 import { runtimeError } from './errors.ts';
@@ -23,6 +24,16 @@ export async function loadWebgpu(): Promise<Backend> {
     return await webgpuBackend();
   } catch (err) {
     throw runtimeError('backend', `WebGPU is unavailable: ${(err as Error).message}`);
+  }
+}
+
+/** The WebGPU adapter's name, kind and limits (for display), or the reason there is none. */
+export async function webgpuInfo(): Promise<GpuInfo | { error: string }> {
+  try {
+    const { webgpuRuntime } = await import('../backend/webgpu/backend.ts');
+    return (await webgpuRuntime()).gpu.info;
+  } catch (err) {
+    return { error: (err as Error).message };
   }
 }
 
