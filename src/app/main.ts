@@ -1,14 +1,30 @@
-/** A small program to start from: a scalar function of a vector and its gradient. */
-const EXAMPLE_PROGRAM = `# f : R^3 -> R
-def f(x):
-  y = tanh(x) * x
-  return sum(y * y)
+import { createContext } from './context.ts';
+import { EngineClient } from './engine/client.ts';
+import { mountEditor } from './editor/mount.ts';
+import { decodeState, encodeState } from './share.ts';
+import { mountShell } from './shell.ts';
+import { mountSizeControls } from './sizes.ts';
+import { DEFAULT_STATE, Store } from './state.ts';
+import { VIEWS } from './views/index.ts';
+import './styles.css';
 
-x = [0.5, -1.0, 2.0]
-print(f(x))
-print(grad(f)(x))
-`;
+const prefersDark = window.matchMedia?.('(prefers-color-scheme: dark)').matches ?? false;
+const store = new Store(decodeState(location.hash, { ...DEFAULT_STATE, theme: prefersDark ? 'dark' : 'light' }));
+const ctx = createContext(store, new EngineClient());
+const shell = mountShell(document.getElementById('app')!, ctx, VIEWS);
+mountEditor(shell.editorPane, ctx);
+mountSizeControls(shell.sidebar, ctx);
 
-const program = document.querySelector<HTMLTextAreaElement>('#program');
-if (program === null) throw new Error('index.html has no #program textarea');
-program.value = EXAMPLE_PROGRAM;
+// The URL always describes what is on screen, so copying it shares the exact setup.
+let pending = 0;
+store.subscribe(() => {
+  clearTimeout(pending);
+  pending = window.setTimeout(() => history.replaceState(null, '', encodeState(store.state)), 300);
+});
+window.addEventListener('hashchange', () => store.update(decodeState(location.hash, store.state)));
+document.addEventListener('keydown', (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') {
+    e.preventDefault();
+    ctx.events.dispatchEvent(new Event('run'));
+  }
+});

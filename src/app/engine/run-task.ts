@@ -1,0 +1,57 @@
+import { check, compile, GradientLabError, jacobian, randomValues, type Diagnostic, type Program, type RunOptions } from '../../index.ts';
+import type { RunRequest, TaskResult } from './protocol.ts';
+
+/** Seeded random values for some of a program's ports. */
+function seeded(program: Program, which: 'inputs' | 'outputs', name: string, seed: number) {
+  const ports = program[which].filter((p) => name === '' || p.name === name);
+  return randomValues(ports, seed);
+}
+
+/**
+ * Compiles the request's program and runs its task: the one place the app calls the engine, used by
+ * the worker (and directly by tests). Language errors come back as diagnostics, never as throws.
+ */
+export async function runTask(request: RunRequest, options: Pick<RunOptions, 'signal' | 'onProgress'>): Promise<{ result: TaskResult; warnings: Diagnostic[] }> {
+  const compiled = compile(request.source, request.sizes);
+  if (!compiled.ok) throw new GradientLabError(compiled.errors[0].message, compiled.errors[0].kind, compiled.errors);
+  const { program } = compiled;
+  const inputs = randomValues(program.inputs, request.seed);
+  const run: RunOptions = { ...options, backend: request.backend };
+  const { task } = request;
+  const seed = request.seed + 1;
+  let result: TaskResult;
+  switch (task.kind) {
+    case 'evaluate':
+      result = { kind: 'evaluate', ...(await program.evaluate(inputs, run)) };
+      break;
+    case 'jvp': {
+      const direction = seeded(program, 'inputs', task.input, seed);
+      result = { kind: 'jvp', direction, ...(await program.jvp(inputs, direction, run)) };
+      break;
+    }
+    case 'vjp': {
+      const cotangent = seeded(program, 'outputs', task.output, seed);
+      result = { kind: 'vjp', seed: cotangent, ...(await program.vjp(inputs, cotangent, run)) };
+      break;
+    }
+    case 'grad':
+      result = { kind: 'grad', ...(await program.grad(inputs, { ...run, output: task.output || undefined })) };
+      break;
+    case 'jacobian':
+      result = { kind: 'jacobian', result: await jacobian(program, inputs, { ...run, mode: task.mode }) };
+      break;
+    case 'hvp': {
+      const direction = seeded(program, 'inputs', '', seed);
+      const r = await program.hvp(inputs, direction, { ...run, output: task.output || undefined });
+      result = { kind: 'hvp', output: r.output, direction, hvp: r.hvp, stats: r.stats };
+      break;
+    }
+    case 'check': {
+      const start = performance.now();
+      const report = await check(program, inputs, { seed: request.seed, signal: options.signal });
+      result = { kind: 'check', report, ms: performance.now() - start };
+      break;
+    }
+  }
+  return { result, warnings: compiled.warnings };
+}
