@@ -95,6 +95,7 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   let passes = 0;
   let peak = 0;
   let dispatches = 0;
+  let gpuMs = 0;
   let last: RunStats | undefined;
   for (let s = 0; s < total; s += chunk) {
     options.signal?.throwIfAborted();
@@ -110,6 +111,7 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     last = stats;
     flops += stats.flops;
     dispatches += stats.dispatches ?? 0;
+    if (stats.gpuMs != null) gpuMs += stats.gpuMs;
     peak = Math.max(peak, stats.peakBytes);
     passes++;
     if (s === 0) outputs = Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
@@ -134,7 +136,7 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const stats: RunStats = {
     backend: last?.backend ?? backend.name, device: last?.device ?? backend.description, reason: last?.reason ?? choice.reason,
     dtype, ms: performance.now() - start, flops, passes, peakBytes: peak,
-    ...(dispatches > 0 ? { dispatches, kernels: last?.kernels } : {}),
+    ...(dispatches > 0 ? { dispatches, gpuMs: last?.gpuMs == null ? null : gpuMs, kernels: last?.kernels } : {}),
   };
   return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: total, chunkSize: chunk, stats };
 }

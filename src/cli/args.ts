@@ -3,7 +3,7 @@
 // both work; `--` ends the options. Anything unknown or incomplete is a usage error (exit code 2).
 import { usageError } from './errors.ts';
 
-export type CommandName = 'eval' | 'jvp' | 'vjp' | 'grad' | 'jacobian' | 'hvp' | 'hessian' | 'check' | 'graph' | 'help';
+export type CommandName = 'eval' | 'jvp' | 'vjp' | 'grad' | 'jacobian' | 'hvp' | 'hessian' | 'check' | 'graph' | 'wgsl' | 'help';
 
 export interface CommandSpec {
   readonly summary: string;
@@ -24,12 +24,13 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   hessian: { summary: 'the full Hessian of one scalar output (small inputs only)', options: ['output'] },
   check: { summary: 'check JVP, VJP and HVP against finite differences and each other', options: [] },
   graph: { summary: 'print the primal or a derived graph (IR listing or Graphviz DOT)', options: ['mode', 'output', 'dot'] },
+  wgsl: { summary: 'print the WebGPU dispatches and WGSL kernels of a graph (needs no GPU)', options: ['mode', 'batch', 'output'] },
   help: { summary: 'show this help, or one command\'s', options: [] },
 };
 
 export type OptionName =
   | typeof COMMON_OPTIONS[number]
-  | 'tangent' | 'cotangent' | 'output' | 'vector' | 'mode' | 'chunk' | 'dot' | 'help' | 'version';
+  | 'tangent' | 'cotangent' | 'output' | 'vector' | 'mode' | 'chunk' | 'batch' | 'dot' | 'help' | 'version';
 
 export interface OptionSpec {
   /** 'flag' takes no value; 'value' takes one; 'repeat' takes one each time and may be repeated. */
@@ -58,13 +59,15 @@ export const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
   mode: {
     kind: 'value',
     metavar: 'MODE',
-    help: 'jacobian: fwd|rev|auto; graph: primal|jvp|vjp|grad|hvp',
+    help: 'jacobian: fwd|rev|auto; graph: primal|jvp|vjp|grad|hvp; wgsl: primal|jvp|vjp|hvp',
     helpFor: {
       jacobian: { metavar: 'fwd|rev|auto', help: 'forward (one JVP per input element), reverse (one VJP per output element), or auto: the cheaper by the FLOP model (default)' },
       graph: { metavar: 'primal|jvp|vjp|grad|hvp', help: 'which graph to print (default primal; grad and hvp need a scalar output)' },
+      wgsl: { metavar: 'primal|jvp|vjp|hvp', help: 'which graph\'s kernels to print (default primal; hvp needs a scalar output)' },
     },
   },
   chunk: { kind: 'value', metavar: 'K', help: 'seeds per pass (default: as many as fit the memory budget); the result does not depend on it' },
+  batch: { kind: 'value', metavar: 'K', help: 'directions pushed (jvp, hvp) or pulled (vjp) in one pass (default: one, unbatched)' },
   dot: { kind: 'flag', help: 'print Graphviz DOT instead of the IR listing' },
   help: { kind: 'flag', short: 'h', help: 'show help' },
   version: { kind: 'flag', help: 'print the version' },

@@ -1,13 +1,14 @@
 // One function per command: each runs the library on a compiled program and returns its report,
 // as a JSON object (the --json contract) and as lines of text for people.
 import {
-  check, formatGraph, graphToDot, hessian, jacobian,
-  type CheckResult, type Program, type RunOptions, type Tensor, type Values,
+  check, DEFAULT_LIMITS, formatGraph, GradientLabError, graphToDot, hessian, jacobian, listKernels,
+  type CheckResult, type Program, type RunOptions, type RunStats, type Tensor, type Values,
 } from '../index.ts';
 import type { CommandName } from './args.ts';
 import { usageError } from './errors.ts';
 import {
-  formatCount, formatNumber, formatStats, jsonNested, jsonOutputs, labelled, labelledAll,
+  formatBytes, formatCount, formatNumber, formatStats, formatTable, formatWorkgroups, jsonNested, jsonOutputs, labelled,
+  labelledAll, plural,
 } from './format.ts';
 import { parseChoice, parseWhole } from './settings.ts';
 
@@ -17,7 +18,7 @@ export interface Session {
   readonly run: RunOptions;
   readonly seed: number;
   /** The value of a command-specific option, if given. */
-  option(name: 'output' | 'mode' | 'chunk'): string | undefined;
+  option(name: 'output' | 'mode' | 'chunk' | 'batch'): string | undefined;
   flag(name: 'dot'): boolean;
   /** The inputs: from --inputs, or random normal from the seed (checked against the memory budget first). */
   inputs(): Promise<Record<string, Tensor>>;
@@ -36,6 +37,12 @@ export interface Report {
 
 export type Command = (s: Session) => Promise<Report>;
 
+/** The stats line, and why the backend ran unless it is simply the one requested with --backend. */
+function statsText(s: Session, stats: RunStats): string {
+  const requested = s.run.backend ?? 'cpu';
+  return formatStats(stats, typeof requested === 'string' ? requested : requested.name);
+}
+
 /** Indents a block of lines under a heading. */
 function section(title: string, blocks: readonly string[]): string[] {
   return [title, ...blocks.flatMap((b) => b.split('\n')).map((line) => `  ${line}`)];
@@ -45,7 +52,7 @@ async function evalCommand(s: Session): Promise<Report> {
   const { outputs, stats } = await s.program.evaluate(await s.inputs(), s.run);
   return {
     json: { outputs: jsonOutputs(outputs), stats },
-    text: [`inputs: ${s.describe('inputs')}`, ...labelledAll(outputs), formatStats(stats)],
+    text: [`inputs: ${s.describe('inputs')}`, ...labelledAll(outputs), statsText(s, stats)],
   };
 }
 
@@ -58,7 +65,7 @@ async function jvpCommand(s: Session): Promise<Report> {
       `inputs: ${s.describe('inputs')}; tangents v: ${s.describe('tangent', 1)}`,
       ...section('outputs:', labelledAll(result.outputs)),
       ...section('output tangents J·v:', labelledAll(result.tangents)),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -72,7 +79,7 @@ async function vjpCommand(s: Session): Promise<Report> {
       `inputs: ${s.describe('inputs')}; cotangents u: ${s.describe('cotangent', 2)}`,
       ...section('outputs:', labelledAll(result.outputs)),
       ...section('input cotangents Jᵀ·u:', labelledAll(result.cotangents)),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -85,7 +92,7 @@ async function gradCommand(s: Session): Promise<Report> {
       `inputs: ${s.describe('inputs')}`,
       `${result.output} = ${formatNumber(result.value)}`,
       ...section(`gradient of ${result.output}:`, labelledAll(result.gradient, (name) => `∂${result.output}/∂${name}`)),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -118,7 +125,7 @@ async function jacobianCommand(s: Session): Promise<Report> {
       `seeds: ${result.seeds} ${result.mode === 'fwd' ? 'JVPs' : 'VJPs'} in chunks of ${result.chunkSize} (${passes} pass${passes === 1 ? '' : 'es'})`,
       ...section('outputs:', labelledAll(result.outputs)),
       ...section('Jacobian blocks [output elements, input elements]:', blocks),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -131,7 +138,7 @@ async function hvpCommand(s: Session): Promise<Report> {
     text: [
       `inputs: ${s.describe('inputs')}; direction v: ${s.describe('vector', 1)}`,
       ...section(`Hessian-vector product H·v of ${result.output}:`, labelledAll(result.hvp)),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -149,7 +156,7 @@ async function hessianCommand(s: Session): Promise<Report> {
     text: [
       `inputs: ${s.describe('inputs')}`,
       ...section(`Hessian of ${result.output}, blocks [elements of a, elements of b]:`, blocks),
-      formatStats(result.stats),
+      statsText(s, result.stats),
     ],
   };
 }
@@ -161,6 +168,9 @@ function checkLine(c: CheckResult): string {
 }
 
 async function checkCommand(s: Session): Promise<Report> {
+  if (s.run.backend === 'webgpu') {
+    throw usageError('check compares against finite differences, which need f64, so it runs on the CPU; WebGPU computes in f32: drop --backend webgpu');
+  }
   const start = performance.now();
   const report = await check(s.program, await s.inputs(), { ...s.run, seed: s.seed });
   const ms = performance.now() - start;
@@ -192,6 +202,55 @@ async function graphCommand(s: Session): Promise<Report> {
   };
 }
 
+const WGSL_MODES = ['primal', 'jvp', 'vjp', 'hvp'] as const;
+
+/**
+ * The kernels WebGPU would dispatch for the primal or a derived graph, planned for WebGPU's default
+ * limits (what every adapter offers), so no device is needed. Dispatches often share a kernel (the
+ * GEMM, with different uniforms): the text shows each distinct WGSL once, under the dispatches using it.
+ */
+async function wgslCommand(s: Session): Promise<Report> {
+  const mode = parseChoice(s.option('mode') ?? 'primal', 'mode', WGSL_MODES);
+  const output = s.option('output');
+  const batchText = s.option('batch');
+  if (output !== undefined && mode !== 'hvp') throw usageError(`--output selects the scalar output for --mode hvp, not ${mode}`);
+  if (batchText !== undefined && mode === 'primal') throw usageError('--batch sets how many directions --mode jvp, vjp or hvp carries; the primal graph has none');
+  const batch = batchText === undefined ? [] : [parseWhole(batchText, 'batch', 1)];
+  const graph = mode === 'primal' ? s.program.graph : s.program.derived(mode, batch, output === undefined ? {} : { of: [output] });
+  const { kernels, peakBytes, problem } = listKernels(graph, DEFAULT_LIMITS);
+  if (problem !== null) throw new GradientLabError(`WebGPU cannot run this with its default limits: ${problem}; use smaller sizes or a smaller --batch`, 'too-large');
+
+  const distinct = [...new Set(kernels.map((k) => k.code))];
+  const kernelOf = kernels.map((k) => distinct.indexOf(k.code));
+  const table = formatTable([
+    ['#', 'workgroups', 'WGSL', 'label'],
+    ...kernels.map((k, i) => [String(i), formatWorkgroups(k.workgroups), `k${kernelOf[i]}`, k.label]),
+  ]);
+  const what = mode === 'primal' ? 'the primal graph' : `the ${mode} graph${batch.length > 0 ? `, batch ${batch[0]}` : ''}`;
+  const code = distinct.flatMap((text, k) => {
+    const users = kernelOf.flatMap((owner, i) => (owner === k ? [i] : []));
+    const labels = new Set(users.map((i) => kernels[i].label));
+    const label = labels.size === 1 ? `: ${kernels[users[0]].label}` : '';
+    return ['', `// kernel k${k} (dispatch${users.length === 1 ? '' : 'es'} ${users.join(', ')})${label}`, text.trimEnd()];
+  });
+  return {
+    json: {
+      kernels: kernels.map((k) => ({ label: k.label, workgroups: [...k.workgroups], code: k.code })),
+      dispatches: kernels.length,
+      peakBytes,
+      mode,
+      limits: DEFAULT_LIMITS,
+    },
+    text: [
+      `WebGPU kernels for ${what}: ${plural(kernels.length, 'dispatch')} of ${plural(distinct.length, 'distinct kernel')}, peak ${formatBytes(peakBytes)}`,
+      "(planned for WebGPU's default limits; no GPU needed)",
+      '',
+      ...table,
+      ...code,
+    ],
+  };
+}
+
 /** Every command that runs a program. */
 export const RUNNERS: Readonly<Record<Exclude<CommandName, 'help'>, Command>> = {
   eval: evalCommand,
@@ -203,4 +262,5 @@ export const RUNNERS: Readonly<Record<Exclude<CommandName, 'help'>, Command>> = 
   hessian: hessianCommand,
   check: checkCommand,
   graph: graphCommand,
+  wgsl: wgslCommand,
 };

@@ -78,10 +78,33 @@ export function labelledAll(values: Record<string, Tensor>, label: (name: string
   return Object.entries(values).map(([name, t]) => labelled(label(name), t));
 }
 
-/** "cpu f64 · 1.20 ms · 345 FLOPs". */
-export function formatStats(stats: RunStats): string {
+/**
+ * "CPU (TypeScript interpreter), f64 · 1.20 ms · 345 FLOPs (estimated) · peak 72 B", then GPU dispatches
+ * and GPU time when the backend reports them, and on a second line why this backend ran when it was
+ * not simply the one `requested` ('auto', or a fallback).
+ */
+export function formatStats(stats: RunStats, requested: string = stats.backend): string {
   const passes = stats.passes > 1 ? ` in ${stats.passes} passes` : '';
-  return `${stats.backend}, ${stats.dtype} · ${stats.ms.toFixed(2)} ms${passes} · ${formatCount(stats.flops)} FLOPs (estimated) · peak ${formatBytes(stats.peakBytes)}`;
+  const dispatches = stats.dispatches === undefined ? '' : ` · ${plural(stats.dispatches, 'GPU dispatch')}`;
+  const gpuTime = typeof stats.gpuMs === 'number' ? ` (${stats.gpuMs.toFixed(2)} ms GPU time)` : '';
+  const line = `${stats.device}, ${stats.dtype} · ${stats.ms.toFixed(2)} ms${passes} · ${formatCount(stats.flops)} FLOPs (estimated) · peak ${formatBytes(stats.peakBytes)}${dispatches}${gpuTime}`;
+  return requested === stats.backend ? line : `${line}\nbackend: ${stats.reason}`;
+}
+
+/** "1 dispatch", "3 dispatches", "2 kernels". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : /(s|sh|ch|x)$/.test(word) ? 'es' : 's'}`;
+}
+
+/** Rows of cells in columns two spaces apart, indented by two; the first column (an index) right-aligned. */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => `  ${r.map((cell, c) => (c === 0 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ')}`.trimEnd());
+}
+
+/** Workgroup counts as WebGPU's dispatchWorkgroups takes them: "(4, 1, 1)". */
+export function formatWorkgroups(workgroups: readonly number[]): string {
+  return `(${workgroups.join(', ')})`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -91,7 +91,7 @@ async function execute(argv: readonly string[], io: CliIo, context: Context, jso
 
   const { program } = compiled;
   // Refuse sizes beyond the budget before drawing (allocating) any inputs; the library checks each pass again.
-  if (args.command !== 'graph') assertFits(peakBytes(program.graph, run.dtype ?? 'f32'), run.memoryBudget);
+  if (args.command !== 'graph' && args.command !== 'wgsl') assertFits(peakBytes(program.graph, run.dtype ?? 'f32'), run.memoryBudget);
   const report = await RUNNERS[args.command](session(program, args, io, run, seed));
   writeReport(report, io, context, json);
   return report.exitCode ?? EXIT.ok;
@@ -100,10 +100,15 @@ async function execute(argv: readonly string[], io: CliIo, context: Context, jso
 function runOptions(args: ParsedArgs, io: CliIo): RunOptions & { memoryBudget: number } {
   const budget = one(args, 'memory-budget');
   const dtype = one(args, 'dtype');
+  const backend = parseChoice(one(args, 'backend') ?? 'cpu', 'backend', ['cpu', 'webgpu', 'auto'] as const);
+  // Unset: the backend's own precision (f64 on the CPU, f32 on WebGPU).
+  const precision = dtype === undefined ? undefined : parseChoice(dtype, 'dtype', ['f64', 'f32'] as const);
+  if (backend === 'webgpu' && precision === 'f64') {
+    throw usageError('--backend webgpu computes in f32 only: drop --dtype f64 (or use --dtype f32), or use --backend cpu for f64');
+  }
   return {
-    backend: parseChoice(one(args, 'backend') ?? 'cpu', 'backend', ['cpu', 'webgpu', 'auto'] as const),
-    // Unset: the backend's own precision (f64 on the CPU, f32 on WebGPU).
-    dtype: dtype === undefined ? undefined : parseChoice(dtype, 'dtype', ['f64', 'f32'] as const),
+    backend,
+    dtype: precision,
     memoryBudget: budget === undefined ? defaultMemoryBudget(io.totalMemory ?? totalmem()) : parseBytes(budget),
   };
 }
