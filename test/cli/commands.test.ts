@@ -5,22 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { compile, randomValues, toNested } from '../../src/index.ts';
 import { COMMANDS, OPTIONS } from '../../src/cli/args.ts';
 import { main } from '../../src/cli/main.ts';
+import { cli, ROOT } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** Runs the CLI in-process; `files` are virtual files (relative to the repository root), others are read from disk. */
-async function cli(argv: string[], files: Record<string, unknown> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const virtual = new Map(Object.entries(files).map(([name, v]) => [resolve(ROOT, name), typeof v === 'string' ? v : JSON.stringify(v)]));
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    readFile: async (path) => virtual.get(path) ?? readFile(path, 'utf8'),
-    cwd: ROOT,
-  });
-  return { code, stdout, stderr, json: () => JSON.parse(stdout) };
-}
 
 const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]))));
 

@@ -1,24 +1,8 @@
 // What users see when something is wrong: clear messages, the right exit codes, no stack traces.
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Program } from '../../src/index.ts';
-import { main } from '../../src/cli/main.ts';
+import { cli } from './harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-async function cli(argv: string[], files: Record<string, unknown> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const virtual = new Map(Object.entries(files).map(([name, v]) => [resolve(ROOT, name), typeof v === 'string' ? v : JSON.stringify(v)]));
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    readFile: async (path) => virtual.get(path) ?? readFile(path, 'utf8'),
-    cwd: ROOT,
-  });
-  return { code, stdout, stderr, json: () => JSON.parse(stdout) };
-}
 
 /** The single error of a --json run, checking the contract's exact fields. */
 async function jsonError(argv: string[], files: Record<string, unknown> = {}, code = 1) {
