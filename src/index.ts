@@ -6,6 +6,7 @@ export type { JacobianMode, JacobianOptions, JacobianResult } from './api/jacobi
 export { check, FD_TOLERANCE, DOT_TOLERANCE } from './api/check.ts';
 export type { CheckReport, CheckResult, CheckOptions } from './api/check.ts';
 export { hessian } from './api/hessian.ts';
+export { traceForward, traceReverse, type ForwardTrace, type ReverseTrace, type SweepTrace } from './api/trace.ts';
 export { GradientLabError } from './api/errors.ts';
 export { toNested, toTensor, randomValues } from './api/values.ts';
 export type { Nested, Values, ValueLike } from './api/values.ts';

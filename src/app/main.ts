@@ -5,6 +5,7 @@ import { decodeState, encodeState } from './share.ts';
 import { mountShell } from './shell.ts';
 import { mountSizeControls } from './sizes.ts';
 import { DEFAULT_STATE, Store } from './state.ts';
+import { mountPresets } from './teach/picker.ts';
 import { VIEWS } from './views/index.ts';
 import './styles.css';
 
@@ -13,6 +14,7 @@ const store = new Store(decodeState(location.hash, { ...DEFAULT_STATE, theme: pr
 const ctx = createContext(store, new EngineClient());
 const shell = mountShell(document.getElementById('app')!, ctx, VIEWS);
 mountEditor(shell.editorPane, ctx);
+mountPresets(shell.headerTools, ctx, shell.editorPane);
 mountSizeControls(shell.sidebar, ctx);
 
 // The URL always describes what is on screen, so copying it shares the exact setup.

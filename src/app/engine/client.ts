@@ -1,9 +1,11 @@
 import type { Diagnostic } from '../../index.ts';
-import type { RunRequest, TaskResult, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { ProgressData, RunRequest, TaskResult, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 export interface Progress {
   readonly done: number;
   readonly total: number;
+  /** What the task streams with this step, if anything (e.g. a finished bench point). */
+  readonly data?: ProgressData;
 }
 
 /** A running request: its result, progress reports, and a way to stop it. */
@@ -47,7 +49,7 @@ export class EngineClient {
     const entry = this.pending.get(message.id);
     if (entry === undefined) return;
     if (message.type === 'progress') {
-      entry.progress?.({ done: message.done, total: message.total });
+      entry.progress?.({ done: message.done, total: message.total, data: message.data });
       return;
     }
     this.pending.delete(message.id);

@@ -1,5 +1,6 @@
-import type { CheckReport, Diagnostic, JacobianMode, JacobianResult, RunStats, Tensor } from '../../index.ts';
+import type { CheckReport, Diagnostic, JacobianMode, JacobianResult, RunStats, SweepTrace, Tensor } from '../../index.ts';
 import type { BackendChoice } from '../state.ts';
+import type { BenchPoint, BenchProgress, BenchSpec } from './bench-task.ts';
 
 /** A computation the page asks the engine worker for. */
 export type Task =
@@ -11,7 +12,11 @@ export type Task =
   | { readonly kind: 'grad'; readonly output: string }
   | { readonly kind: 'jacobian'; readonly mode: JacobianMode | 'auto' }
   | { readonly kind: 'hvp'; readonly output: string }
-  | { readonly kind: 'check' };
+  | { readonly kind: 'check' }
+  /** A traced sweep for teaching: forward from e_index on input `port`, or reverse from e_index on output `port` (CPU, f64). */
+  | { readonly kind: 'trace'; readonly mode: 'fwd' | 'rev'; readonly port: string; readonly index: number }
+  /** A forward-vs-reverse sweep over widths; the request's own source and sizes are not used. */
+  | { readonly kind: 'bench'; readonly spec: BenchSpec };
 
 export interface RunRequest {
   readonly type: 'run';
@@ -38,9 +43,14 @@ export type TaskResult =
   | { readonly kind: 'grad'; readonly output: string; readonly value: number; readonly gradient: Record<string, Tensor>; readonly stats: RunStats }
   | { readonly kind: 'jacobian'; readonly result: JacobianResult }
   | { readonly kind: 'hvp'; readonly output: string; readonly direction: Record<string, Tensor>; readonly hvp: Record<string, Tensor>; readonly stats: RunStats }
-  | { readonly kind: 'check'; readonly report: CheckReport; readonly ms: number };
+  | { readonly kind: 'check'; readonly report: CheckReport; readonly ms: number }
+  | { readonly kind: 'trace'; readonly trace: SweepTrace }
+  | { readonly kind: 'bench'; readonly points: readonly BenchPoint[] };
+
+/** Data some tasks stream with their progress (a bench sweep sends its plan, then each finished point). */
+export type ProgressData = BenchProgress;
 
 export type WorkerResponse =
   | { readonly type: 'result'; readonly id: number; readonly result: TaskResult; readonly warnings: readonly Diagnostic[] }
-  | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number }
+  | { readonly type: 'progress'; readonly id: number; readonly done: number; readonly total: number; readonly data?: ProgressData }
   | { readonly type: 'error'; readonly id: number; readonly diagnostics: readonly Diagnostic[]; readonly cancelled: boolean };

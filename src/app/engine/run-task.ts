@@ -1,5 +1,6 @@
-import { check, compile, GradientLabError, jacobian, randomValues, type Diagnostic, type Program, type RunOptions } from '../../index.ts';
-import type { RunRequest, TaskResult } from './protocol.ts';
+import { check, compile, GradientLabError, jacobian, randomValues, traceForward, traceReverse, type Diagnostic, type Program, type RunOptions } from '../../index.ts';
+import { runBench } from './bench-task.ts';
+import type { ProgressData, RunRequest, TaskResult } from './protocol.ts';
 
 /** Seeded random values for some of a program's ports. */
 function seeded(program: Program, which: 'inputs' | 'outputs', name: string, seed: number) {
@@ -11,7 +12,11 @@ function seeded(program: Program, which: 'inputs' | 'outputs', name: string, see
  * Compiles the request's program and runs its task: the one place the app calls the engine, used by
  * the worker (and directly by tests). Language errors come back as diagnostics, never as throws.
  */
-export async function runTask(request: RunRequest, options: Pick<RunOptions, 'signal' | 'onProgress'>): Promise<{ result: TaskResult; warnings: Diagnostic[] }> {
+export async function runTask(request: RunRequest, options: Pick<RunOptions, 'signal'> & { onProgress?: (done: number, total: number, data?: ProgressData) => void }): Promise<{ result: TaskResult; warnings: Diagnostic[] }> {
+  if (request.task.kind === 'bench') {
+    const points = await runBench(request.task.spec, { signal: options.signal, report: (data, done, total) => options.onProgress?.(done, total, data) });
+    return { result: { kind: 'bench', points }, warnings: [] };
+  }
   const compiled = compile(request.source, request.sizes);
   if (!compiled.ok) throw new GradientLabError(compiled.errors[0].message, compiled.errors[0].kind, compiled.errors);
   const { program } = compiled;
@@ -50,6 +55,15 @@ export async function runTask(request: RunRequest, options: Pick<RunOptions, 'si
       const start = performance.now();
       const report = await check(program, inputs, { seed: request.seed, signal: options.signal });
       result = { kind: 'check', report, ms: performance.now() - start };
+      break;
+    }
+    case 'trace': {
+      // Always the CPU in f64: the trace is for reading numbers, and it returns every node's value.
+      const exact: RunOptions = { signal: options.signal, backend: 'cpu' };
+      const trace = task.mode === 'fwd'
+        ? await traceForward(program, inputs, { input: task.port, index: task.index }, exact)
+        : await traceReverse(program, inputs, { output: task.port, index: task.index }, exact);
+      result = { kind: 'trace', trace };
       break;
     }
   }

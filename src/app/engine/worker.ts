@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import { GradientLabError, type Diagnostic } from '../../index.ts';
-import type { WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { ProgressData, WorkerRequest, WorkerResponse } from './protocol.ts';
 import { runTask } from './run-task.ts';
 
 // The engine runs here, off the page's thread, so long computations never freeze the UI.
@@ -24,7 +24,7 @@ self.addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
   }
   const controller = new AbortController();
   running.set(request.id, controller);
-  const onProgress = (done: number, total: number) => post({ type: 'progress', id: request.id, done, total });
+  const onProgress = (done: number, total: number, data?: ProgressData) => post({ type: 'progress', id: request.id, done, total, ...(data ? { data } : {}) });
   runTask(request, { signal: controller.signal, onProgress })
     .then(({ result, warnings }) => post({ type: 'result', id: request.id, result, warnings }))
     .catch((err: unknown) => post({ type: 'error', id: request.id, diagnostics: diagnosticsOf(err), cancelled: controller.signal.aborted }))
