@@ -116,7 +116,8 @@ export class GraphBuilder {
   }
 
   private intern<O extends Op>(op: O, args: readonly NodeId[], params: NodeParams[O], shape: Shape): NodeId {
-    const key = `${op}(${args.join(',')})${JSON.stringify(params)}`;
+    // Non-finite numbers spelled out: JSON would turn ±Infinity and NaN all into null and merge them.
+    const key = `${op}(${args.join(',')})${JSON.stringify(params, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
     const id = this.push(op, args, params, shape);

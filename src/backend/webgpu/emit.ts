@@ -11,23 +11,30 @@ const HELPERS: Record<string, string> = {
   gl_tanh: 'fn gl_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }',
   gl_sigmoid: 'fn gl_sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }',
   gl_softplus: 'fn gl_softplus(x: f32) -> f32 { return max(x, 0.0) + log(1.0 + exp(-abs(x))); }',
-  // WGSL leaves pow undefined for a < 0; integer exponents of negative bases are well defined in math.
+  // WGSL's pow is exp2(b·log2(a)), undefined for a ≤ 0: integer exponents of negative bases are well
+  // defined in math, and 0^b is 0 or ∞ (SwiftShader's log2(0) is finite: 0^0.1 came out as 1.5e-4).
   gl_pow: [
     'fn gl_pow(a: f32, b: f32) -> f32 {',
-    '  if (a >= 0.0) { return select(pow(a, b), 1.0, b == 0.0); }',
-    '  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }',
+    '  if (b == 0.0) { return 1.0; }',
+    '  if (a == 0.0) { return select(gl_bits(0x7f800000u), 0.0, b > 0.0); }',
+    '  if (a > 0.0) { return pow(a, b); }',
+    '  if (b != floor(b)) { return gl_bits(0x7fc00000u); }',
     '  let r = pow(-a, b);',
     '  return select(r, -r, fract(b * 0.5) != 0.0);',
     '}',
   ].join('\n'),
+  // NaN and ±∞ from their bits. `bitcast<f32>(0x7fc00000u)` written inline is a constant expression,
+  // and WGSL rejects constant expressions whose value is not a finite f32 (the whole shader fails to
+  // compile); a function argument is a runtime value, so this is not evaluated at compile time.
+  gl_bits: 'fn gl_bits(bits: u32) -> f32 { return bitcast<f32>(bits); }',
 };
 
 /** An f32 literal that reads naturally (2.0, 0.5, 1e-3), or exact bits for values WGSL cannot spell. */
 export function f32Literal(value: number): string {
   const v = Math.fround(value);
-  if (Number.isNaN(v)) return 'bitcast<f32>(0x7fc00000u)';
-  if (v === Infinity) return 'bitcast<f32>(0x7f800000u)';
-  if (v === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  if (Number.isNaN(v)) return 'gl_bits(0x7fc00000u)';
+  if (v === Infinity) return 'gl_bits(0x7f800000u)';
+  if (v === -Infinity) return 'gl_bits(0xff800000u)';
   const abs = Math.abs(v);
   if (v !== 0 && (abs < 1e-30 || abs > 1e30)) return `bitcast<f32>(${new Uint32Array(new Float32Array([v]).buffer)[0]}u)`;
   // The shortest decimal that rounds back to the same f32.
@@ -63,7 +70,6 @@ function argStrides(node: AnyNode, argShape: Shape): number[] {
 class Fusion {
   readonly lines: string[] = [];
   readonly leaves: NodeId[] = [];
-  readonly helpers = new Set<string>();
   private readonly memo = new Map<string, string>();
   private readonly names = new Set<string>();
   private indexCount = 0;
@@ -91,7 +97,6 @@ class Fusion {
     if (lowering.kind === 'elementwise') {
       const args = n.args.map((a) => this.value(a, this.remap(index, n, this.graph.nodes[a].shape)));
       expr = lowering.expr(...args);
-      for (const name of Object.keys(HELPERS)) if (expr.includes(`${name}(`)) this.helpers.add(name);
     } else if (lowering.kind === 'index') {
       return this.value(n.args[0], n.op === 'reshape' ? index : this.remap(index, n, this.graph.nodes[n.args[0]].shape));
     } else {
@@ -125,8 +130,18 @@ class Fusion {
   }
 }
 
-function helperSource(helpers: Set<string>): string {
-  return [...helpers].sort().map((h) => HELPERS[h]).join('\n');
+/** The helpers that `body` calls, directly or through other helpers, in a stable order. */
+function helperSource(body: readonly string[]): string {
+  const used = new Set<string>();
+  const visit = (text: string) => {
+    for (const [name, source] of Object.entries(HELPERS)) {
+      if (used.has(name) || !text.includes(`${name}(`)) continue;
+      used.add(name);
+      visit(source);
+    }
+  };
+  body.forEach(visit);
+  return [...used].sort().map((h) => HELPERS[h]).join('\n');
 }
 
 function bindingDecl(binding: number, name: string, access: 'read' | 'read_write', what: string): string {
@@ -170,7 +185,7 @@ export function emitElementwise(graph: Graph, schedule: Schedule, id: NodeId, ma
     `// Gradient Lab fused kernel: ${describe(graph, id)} = ${graph.nodes[id].op}(...), ${fusion.lines.length} inlined steps`,
     ...reads.map((r, i) => bindingDecl(i, `in${i}`, 'read', describe(graph, r))),
     bindingDecl(reads.length, 'out', 'read_write', describe(graph, id)),
-    helperSource(fusion.helpers),
+    helperSource([...fusion.lines, result]),
     '',
     `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {',
@@ -192,7 +207,7 @@ export function emitReduceLoad(graph: Graph, schedule: Schedule, id: NodeId, fir
   const reads = fusion.leaves;
   const source = [
     ...reads.map((r, i) => bindingDecl(i + firstBinding, `in${i + firstBinding}`, 'read', describe(graph, r))),
-    helperSource(fusion.helpers),
+    helperSource([...fusion.lines, result]),
     `// The reduced value ${describe(graph, arg)} at linear index i, its producers inlined.`,
     'fn load_input(i: u32) -> f32 {',
     ...fusion.lines.map((l) => `  ${l}`),

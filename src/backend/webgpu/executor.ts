@@ -1,5 +1,5 @@
 import type { Graph, NodeId } from '../../ir/graph.ts';
-import { formatShape, normalizeAxis, numel, type Shape } from '../../ir/shape.ts';
+import { formatShape, normalizeAxis, numel, stridesOf, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { GpuInfo } from './device.ts';
@@ -48,29 +48,72 @@ export interface Profile {
 
 const bytesOf = (shape: Shape) => 4 * numel(shape);
 
-/** The GEMM for a matmul node given its operands' storage: folds batch dims into rows where the layout allows. */
-function matmulLaunch(graph: Graph, id: NodeId, a: Operand, b: Operand): { spec: MatmulSpec; first: Operand; second: Operand } | string {
+/**
+ * The GEMMs for a matmul node given its operands' storage: folds batch dims into rows where the layout
+ * allows, else one batched GEMM per combination of the leading batch dims that need it (see below).
+ */
+function matmulLaunch(graph: Graph, id: NodeId, a: Operand, b: Operand): { specs: MatmulSpec[]; first: Operand; second: Operand } {
   const n = graph.nodes[id];
   const [sa, sb] = n.args.map((x) => graph.nodes[x].shape);
   const [p, q] = sa.slice(-2);
   const r = sb[sb.length - 1];
   const batchA = numel(sa.slice(0, -2));
   const batchB = numel(sb.slice(0, -2));
-  const batch = numel(n.shape.slice(0, -2));
   const base = { batch: 1, batchStrideA: 0, batchStrideB: 0 };
   if (batchA === 1 && r === 1 && batchB > 1) {
     // A fixed matrix applied to many vectors (a batched JVP through W @ x): out[k, p] = X[k, q] · Aᵀ.
-    return { spec: { ...base, M: batchB, N: p, K: q, transA: false, transB: !a.transposed }, first: b, second: a };
+    return { specs: [{ ...base, M: batchB, N: p, K: q, transA: false, transB: !a.transposed }], first: b, second: a };
   }
   if (batchB === 1 && !a.transposed) {
     // Stacked left operands sharing one right operand: fold the batch into the rows.
-    return { spec: { ...base, M: batchA * p, N: r, K: q, transA: false, transB: b.transposed }, first: a, second: b };
+    return { specs: [{ ...base, M: batchA * p, N: r, K: q, transA: false, transB: b.transposed }], first: a, second: b };
   }
-  const strideFor = (count: number, size: number) => (count === 1 ? 0 : count === batch ? size : -1);
-  const batchStrideA = strideFor(batchA, p * q);
-  const batchStrideB = strideFor(batchB, q * r);
-  if (batchStrideA < 0 || batchStrideB < 0) return `matmul with partly broadcast batch dims ${formatShape(sa)} @ ${formatShape(sb)}`;
-  return { spec: { M: p, N: r, K: q, transA: a.transposed, transB: b.transposed, batch, batchStrideA, batchStrideB }, first: a, second: b };
+  // The GEMM kernel steps each operand through its batches with one stride (0 = shared). That covers the
+  // trailing batch dims over which each operand has all of the output's dims or none; the leading dims
+  // before them (e.g. a tangent batch k in front of a primal batch that the other operand lacks, as in
+  // [k, 7, p, q] @ [7, q, r]) are walked by separate launches at element offsets.
+  const outBatch = n.shape.slice(0, -2);
+  const rank = outBatch.length;
+  // Element stride of each output batch dim in an operand's storage (0 where the operand broadcasts).
+  const batchStrides = (shape: Shape, matrix: number): number[] => {
+    const dims = [...new Array<number>(rank - (shape.length - 2)).fill(1), ...shape.slice(0, -2)];
+    const strides = new Array<number>(rank);
+    let step = matrix;
+    for (let d = rank - 1; d >= 0; d--) {
+      strides[d] = dims[d] === 1 ? 0 : step;
+      step *= dims[d];
+    }
+    return strides;
+  };
+  const stridesA = batchStrides(sa, p * q);
+  const stridesB = batchStrides(sb, q * r);
+  // Over output batch dims from..rank-1 (ignoring size-1 dims), does the operand have all or none?
+  const allOrNone = (strides: number[], from: number) => {
+    const present = strides.slice(from).filter((_, i) => outBatch[from + i] > 1).map((s) => s > 0);
+    return present.every((x) => x === present[0]);
+  };
+  let split = rank;
+  while (split > 0 && allOrNone(stridesA, split - 1) && allOrNone(stridesB, split - 1)) split--;
+  const inner = numel(outBatch.slice(split));
+  const presentInner = (strides: number[]) => strides.slice(split).some((s) => s > 0);
+  const spec = {
+    M: p, N: r, K: q, transA: a.transposed, transB: b.transposed, batch: inner,
+    batchStrideA: presentInner(stridesA) ? p * q : 0,
+    batchStrideB: presentInner(stridesB) ? q * r : 0,
+  };
+  const outer = outBatch.slice(0, split);
+  const outerStrides = stridesOf(outer);
+  const specs = Array.from({ length: numel(outer) }, (_, i): MatmulSpec => {
+    let offsetA = 0;
+    let offsetB = 0;
+    outer.forEach((size, d) => {
+      const coord = Math.floor(i / outerStrides[d]) % size;
+      offsetA += coord * stridesA[d];
+      offsetB += coord * stridesB[d];
+    });
+    return { ...spec, offsetA, offsetB, offsetC: i * inner * p * r };
+  });
+  return { specs, first: a, second: b };
 }
 
 /** Plans kernels, buffers and their reuse for `graph` on this device. */
@@ -91,12 +134,9 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
       launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: step.node });
     } else if (step.kind === 'matmul') {
       const m = matmulLaunch(graph, step.node, step.a, step.b);
-      if (typeof m === 'string') {
-        problem ??= `the WebGPU backend does not support ${m}`;
-        continue;
+      for (const spec of m.specs) {
+        launches.push({ plan: planMatmul(spec, limits), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
       }
-      const plan = planMatmul(m.spec, limits);
-      launches.push({ plan, bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
     } else {
       if (n.op !== 'sum' && n.op !== 'reduce_max' && n.op !== 'logsumexp') throw new Error(`internal error: ${n.op} is not a reduction`);
       const lowering = PRIMITIVES[n.op].wgsl;

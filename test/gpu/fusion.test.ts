@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { compileOrThrow, listKernels, randomValues, type Program } from '../../src/index.ts';
+import { interpret } from '../../src/backend/cpu/interpreter.ts';
+import type { Tensor } from '../../src/backend/cpu/tensor.ts';
+import { expectAllclose } from '../support/allclose.ts';
+import { gpuTolerance } from '../support/gpu-parity.ts';
+import { getTestRuntime } from '../support/gpu-runtime.ts';
+
+const rt = await getTestRuntime();
+
+const LAYER = 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)';
+const SQUARES = 'input x[n]\noutput s = sum(x * x)';
+
+function inputsOf(p: Program, seed: number): Map<string, Tensor> {
+  return new Map(Object.entries(randomValues(p.inputs, seed)).map(([k, t]) => [k, { shape: t.shape, data: t.data.map(Math.fround) }]));
+}
+
+describe('fusion: kernels planned for small programs (no device needed)', () => {
+  it('tanh(W @ x + b) is one GEMM and one fused elementwise kernel', () => {
+    const p = compileOrThrow(LAYER, { m: 65, n: 127 });
+    const { kernels, problem } = listKernels(p.graph);
+    expect(problem).toBeNull();
+    expect(kernels.map((k) => k.label.split(' ')[0])).toEqual(['matmul', 'elementwise']);
+    // The bias add and the tanh are inlined into one kernel that reads the GEMM result and b.
+    const fused = kernels[1].code;
+    expect(fused).toMatch(/gl_tanh\(/);
+    expect(fused).toMatch(/\+/);
+    expect(fused.match(/var<storage, read>/g)).toHaveLength(2);
+  });
+
+  it('sum(x * x) is one reduction kernel with the product fused into its load', () => {
+    const p = compileOrThrow(SQUARES, { n: 1000 });
+    const { kernels } = listKernels(p.graph);
+    expect(kernels).toHaveLength(1);
+    expect(kernels[0].label).toMatch(/^reduce sum/);
+    expect(kernels[0].code).toMatch(/fn load_input\(i: u32\) -> f32 \{[^}]*\*[^}]*\}/);
+  });
+});
+
+describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () => {
+  it('runs tanh(W @ x + b) in 2 dispatches and sum(x * x) in 1, with the right values', async () => {
+    for (const [source, sizes, dispatches] of [[LAYER, { m: 65, n: 127 }, 2], [SQUARES, { n: 1000 }, 1]] as const) {
+      const p = compileOrThrow(source, sizes);
+      const inputs = inputsOf(p, 5);
+      const out = await rt!.run(p.graph, inputs);
+      expect(rt!.lastProfile?.dispatches, source).toBe(dispatches);
+      const want = interpret(p.graph, inputs, 'f64');
+      const name = p.outputs[0].name;
+      expectAllclose(out.get(name)!.data, want.get(name)!.data, gpuTolerance('transcendental', p.graph), source);
+
+      const { stats } = await p.evaluate(Object.fromEntries(inputs), { backend: 'webgpu' });
+      expect(stats.dispatches).toBe(dispatches);
+    }
+  });
+
+  it('compiles no new pipelines when the same program runs again, or is compiled again', async () => {
+    const source = `${LAYER}\noutput loss = sum(y * y)`;
+    const p = compileOrThrow(source, { m: 63, n: 257 });
+    const inputs = Object.fromEntries(inputsOf(p, 6));
+    await p.evaluate(inputs, { backend: 'webgpu' });
+    await p.grad(inputs, { backend: 'webgpu', output: 'loss' });
+    const compiled = rt!.compiledPipelines;
+    expect(compiled).toBeGreaterThan(0);
+
+    await p.evaluate(inputs, { backend: 'webgpu' });
+    await p.grad(inputs, { backend: 'webgpu', output: 'loss' });
+    expect(rt!.compiledPipelines, 'the same program again').toBe(compiled);
+
+    // A fresh compile builds new Graph objects (new plans) but the same WGSL: the cache is keyed by source.
+    const again = compileOrThrow(source, { m: 63, n: 257 });
+    await again.evaluate(inputs, { backend: 'webgpu' });
+    await again.grad(inputs, { backend: 'webgpu', output: 'loss' });
+    expect(rt!.compiledPipelines, 'the same source compiled again').toBe(compiled);
+  });
+});
