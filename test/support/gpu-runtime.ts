@@ -1,6 +1,5 @@
 import { inject } from 'vitest';
 import { create, globals } from 'webgpu';
-import type { Backend } from '../../src/api/backend.ts';
 import { webgpuRuntime } from '../../src/backend/webgpu/backend.ts';
 import type { Gpu } from '../../src/backend/webgpu/device.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
@@ -67,15 +66,4 @@ export async function separateRuntime(): Promise<GpuRuntime> {
   return new GpuRuntime(await separateGpu());
 }
 
-/** The engine's WebGPU `Backend` interface over a given runtime (as `backend.ts` builds it for the shared one). */
-export function backendOn(rt: GpuRuntime): Backend {
-  return {
-    name: 'webgpu',
-    description: `WebGPU (${rt.name})`,
-    dtypes: ['f32'],
-    run: (graph, inputs) => rt.run(graph, inputs),
-    peakBytes: (graph) => rt.plan(graph).peakBytes,
-    unsupported: (graph) => rt.plan(graph).problem,
-    profile: () => rt.lastProfile,
-  };
-}
+export { backendOn } from '../../src/backend/webgpu/backend.ts';

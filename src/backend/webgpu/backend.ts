@@ -31,7 +31,8 @@ export async function webgpuBackendWithLimits(lower: Partial<GpuInfo['limits']>)
   return backendOn(new GpuRuntime(shared.gpu, lower));
 }
 
-function backendOn(rt: GpuRuntime): Backend {
+/** The `Backend` interface over a runtime. */
+export function backendOn(rt: GpuRuntime): Backend {
   return {
     name: 'webgpu',
     description: `WebGPU (${rt.name})`,

@@ -2,6 +2,7 @@ import type { Graph, NodeId } from '../../ir/graph.ts';
 import { formatShape, normalizeAxis, numel, stridesOf, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
+import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
 import { emitElementwise, emitReduceLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
@@ -35,16 +36,7 @@ export interface ExecPlan {
 }
 
 /** Per-kernel and whole-run timing of the last run. */
-export interface Profile {
-  readonly adapter: string;
-  readonly dispatches: number;
-  readonly kernels: readonly { readonly label: string; readonly ms: number | null }[];
-  /** GPU time from timestamp queries, or null when the adapter has none. */
-  readonly gpuMs: number | null;
-  /** Submit-to-readback wall-clock time. */
-  readonly wallMs: number;
-  readonly peakBytes: number;
-}
+export type Profile = RunProfile;
 
 const bytesOf = (shape: Shape) => 4 * numel(shape);
 
