@@ -1,9 +1,10 @@
 // Workgroup tree reduction over any axes of a row-major f32 tensor (planned by
 // src/backend/webgpu/reduce.ts, which documents the strategies and the binding convention).
 //
-// Assembled as: this file + one combine rule (reduce-sum|max|logsumexp.wgsl, which defines
-// `ReduceAcc`, `reduce_identity`, `reduce_push`, `reduce_combine`, `reduce_finish`) + the caller's
-// `load_input(i: u32) -> f32` and its bindings at @binding(2...).
+// Assembled as: this file + how lanes combine (reduce-tree.wgsl, a shared-memory tree, or
+// reduce-thread.wgsl when each thread owns its result) + one combine rule (reduce-sum|max|logsumexp.wgsl,
+// defining `ReduceAcc`, `reduce_identity`, `reduce_push`, `reduce_combine`, `reduce_finish`) + the
+// caller's `load_input(i: u32) -> f32` and its bindings at @binding(2...).
 //
 // Each result ("slot") is the reduction of one output element o over one chunk k of the reduced
 // index range; slot = k * outputs + o, so an unsplit reduction (one chunk) writes the output
@@ -38,8 +39,6 @@ struct ReduceParams {
 
 @group(0) @binding(0) var<storage, read_write> reduce_output: array<f32>;
 @group(0) @binding(1) var<uniform> reduce_params: ReduceParams;
-
-var<workgroup> reduce_shared: array<ReduceAcc, REDUCE_WORKGROUP>;
 
 // Bit tests, not comparisons: drivers may compile float compares assuming no NaN or inf.
 fn reduce_is_nan(x: f32) -> bool {
@@ -99,10 +98,24 @@ fn reduce_main(
     let end = min(begin + reduce_params.chunk, reduce_params.reduced);
     let base = reduce_kept_offset(o);
     if (reduce_params.reduced_groups == 1u) {
-      // One run of reduced dims: a single stride, no index decomposition in the loop.
+      // One run of reduced dims: a single stride, no index decomposition in the loop. Unrolled by
+      // four with the loads first, so each thread keeps four independent loads in flight.
       let stride = reduce_params.red[0].y;
-      for (var r = begin + lane; r < end; r += lanes) {
-        acc = reduce_push(acc, load_input(base + r * stride));
+      let step = lanes * stride;
+      var r = begin + lane;
+      var i = base + r * stride;
+      let unrolled_end = select(0u, end - 3u * lanes, end > 3u * lanes);
+      for (; r < unrolled_end; r += 4u * lanes) {
+        let x0 = load_input(i);
+        let x1 = load_input(i + step);
+        let x2 = load_input(i + 2u * step);
+        let x3 = load_input(i + 3u * step);
+        acc = reduce_push(reduce_push(reduce_push(reduce_push(acc, x0), x1), x2), x3);
+        i += 4u * step;
+      }
+      for (; r < end; r += lanes) {
+        acc = reduce_push(acc, load_input(i));
+        i += step;
       }
     } else {
       for (var r = begin + lane; r < end; r += lanes) {
@@ -111,15 +124,8 @@ fn reduce_main(
     }
   }
 
-  // Tree over the lanes of each slot; `lanes` is uniform, so every barrier is reached by all.
-  reduce_shared[lid] = acc;
-  for (var s = lanes / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lane < s) {
-      reduce_shared[lid] = reduce_combine(reduce_shared[lid], reduce_shared[lid + s]);
-    }
-  }
+  let total = reduce_across_lanes(acc, lid, lane, lanes);
   if (lane == 0u && slot < reduce_params.slots) {
-    reduce_output[slot] = reduce_finish(reduce_shared[lid]);
+    reduce_output[slot] = reduce_finish(total);
   }
 }

@@ -15,7 +15,8 @@ export function allcloseRatio(actual: ArrayLike<number>, expected: ArrayLike<num
     const a = actual[i];
     const e = expected[i];
     const same = a === e || (Number.isNaN(e) && Number.isNaN(a));
-    const r = same ? 0 : Math.abs(a - e) / (atol + rtol * Math.abs(e));
+    // A NaN ratio (NaN vs a number, ∞ vs finite, −∞ vs +∞) is a mismatch that no later element may hide.
+    const r = same ? 0 : Math.abs(a - e) / (atol + rtol * Math.abs(e)) || Infinity;
     if (!(r <= ratio)) [ratio, index] = [r, i];
   }
   return { ratio, index };

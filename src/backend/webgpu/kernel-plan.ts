@@ -1,7 +1,7 @@
 /**
  * One compute dispatch, fully described: the executor creates (or reuses, keyed by `code`) the
- * pipeline, binds the operands in the order the kernel documents, appends `uniforms` as the last
- * binding, and dispatches `workgroups`. Planners are pure functions of shapes and device limits.
+ * pipeline, binds the operands and the `uniforms` buffer at the bindings the kernel documents (GEMM:
+ * uniforms last; reductions: uniforms at 1, so fused loads number from 2), and dispatches `workgroups`. Planners are pure functions of shapes and device limits.
  */
 export interface KernelPlan {
   /** Human-readable name for debugging and GPU labels. */

@@ -1,6 +1,6 @@
 /**
- * Planner for the workgroup tree reductions of shaders/reduce.wgsl: `sum`, `max` and `logsumexp` of a
- * row-major f32 tensor over any set of axes, with the elementwise producer fused into the load.
+ * Planner for the reductions of shaders/reduce*.wgsl: `sum`, `max` and `logsumexp` of a row-major f32
+ * tensor over any set of axes, with the elementwise producer fused into the load.
  *
  * Binding convention of every reduction kernel (all in @group(0)):
  * - @binding(0): the result, `array<f32>` read_write storage;
@@ -35,16 +35,28 @@ export interface ReducePlan extends KernelPlan {
   readonly partials: { readonly count: number; readonly finish: ReducePlan } | null;
 }
 
+/** The combine rule of each op (ReduceAcc, identity, push, combine, finish). */
+const COMBINE_SHADER: { readonly [O in ReduceOp]: string } = {
+  sum: 'reduce-sum',
+  max: 'reduce-max',
+  logsumexp: 'reduce-logsumexp',
+};
+
 /** Invocations per workgroup (REDUCE_WORKGROUP in shaders/reduce.wgsl). */
 const WORKGROUP = 256;
 /** Capacity of the `kept` and `red` arrays (REDUCE_MAX_GROUPS in shaders/reduce.wgsl). */
 const MAX_GROUPS = 8;
 /** u32 words of ReduceParams: an 8-word header, then two arrays of MAX_GROUPS vec4u. */
 const UNIFORM_WORDS = 8 + 2 * 4 * MAX_GROUPS;
-/** Threads a reduction should keep busy before splitting stops paying: enough to fill a large GPU. */
-const TARGET_THREADS = 65536;
-/** Fewest elements per thread worth a chunk of its own (below this the loop and tree overheads win). */
-const MIN_PER_THREAD = 64;
+/**
+ * Threads a reduction should keep busy before splitting stops paying. Each keeps four loads in
+ * flight (the kernel's loop is unrolled), so 32k threads cover a large GPU's memory latency.
+ */
+const TARGET_THREADS = 32768;
+/** Elements a lane should load: fewer and the tree, the partials and the launch dominate. */
+const PER_LANE = 128;
+/** Lanes that read one output's run as whole 128-byte lines (a warp of 32 × f32). */
+const COALESCED_LANES = 32;
 /** Most chunks per output, which bounds the finishing pass. */
 const MAX_CHUNKS = 1024;
 /** An innermost kept run at least this long gives coalesced reads with one thread per output. */
@@ -62,29 +74,31 @@ interface Group {
 /**
  * Plans the reduction `spec` of the input that `loadFn` reads. `loadFn` is WGSL defining
  * `fn load_input(i: u32) -> f32` (i = row-major linear index into the input) plus any bindings it needs
- * at @group(0) @binding(2...). Equal `(op, loadFn)` give equal code: shapes and strides are uniforms.
+ * at @group(0) @binding(2...). Shapes and strides are uniforms, so the code depends only on the op,
+ * `loadFn` and whether lanes share a result: a handful of pipelines serve every shape.
  *
  * Strategy, chosen from the shape: `lanes` consecutive threads (a power of two) share one output.
- * - Innermost input axis reduced: up to 256 lanes (one workgroup) per output stride over the reduced
- *   range, so a warp reads consecutive addresses, then combine through a shared-memory tree.
- * - Innermost axis kept, in a run of at least 32: one thread per output looping over the reduced
- *   range; neighbouring threads own neighbouring outputs, so their reads are coalesced.
- * - Too few threads for the GPU (e.g. everything into a scalar): split the reduced range into chunks
- *   (a second stage combines them; see the top of this file).
+ * - Innermost input axis reduced: 32 to 256 lanes per output (about 128 loads each) stride over the
+ *   reduced range, so a warp reads whole cache lines, then combine through a shared-memory tree.
+ * - Innermost axis kept, in a run of at least 32: one thread per output loops over the reduced
+ *   range; neighbouring threads own neighbouring outputs, so their reads are coalesced. No tree.
+ * - Too few threads for the GPU (e.g. everything into a scalar, or a sum over the leading axis of a
+ *   narrow matrix): split the reduced range into chunks, and a second plan combines the partials.
  */
 export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComputeWorkgroupsPerDimension: number }): ReducePlan {
   const { op, inShape, axes } = spec;
   checkSpec(spec);
+  if (numel(inShape) >= U32_LIMIT) throw new RangeError(`planReduce: [${inShape.join(', ')}] has too many elements for u32 indices`);
   const { kept, reduced } = mergeGroups(inShape, axes);
   const outputs = product(kept);
   const R = product(reduced);
-  if (numel(inShape) >= U32_LIMIT) throw new RangeError(`planReduce: ${inShape.join('×')} has too many elements for u32 indices`);
 
   const innermostKept = kept.length > 0 && (reduced.length === 0 || kept[0].stride < reduced[0].stride);
-  const lanes = innermostKept && kept[0].size >= COALESCED_RUN ? 1 : clamp(floorPow2(R / 4), 1, WORKGROUP);
+  // About PER_LANE loads per lane, but at least a coalescing warp's worth of lanes (while each gets 4).
+  const lanes = innermostKept && kept[0].size >= COALESCED_RUN ? 1 : clamp(floorPow2(R / PER_LANE), Math.min(COALESCED_LANES, floorPow2(R / 4)), WORKGROUP);
 
-  // Chunks per output: enough threads to fill the GPU, each still doing MIN_PER_THREAD elements.
-  const wanted = Math.min(Math.ceil(TARGET_THREADS / (outputs * lanes)), Math.floor(R / (lanes * MIN_PER_THREAD)), MAX_CHUNKS);
+  // Chunks per output: enough threads to fill the GPU, each lane still doing PER_LANE loads.
+  const wanted = outputs === 0 ? 1 : Math.min(Math.ceil(TARGET_THREADS / (outputs * lanes)), Math.floor(R / (lanes * PER_LANE)), MAX_CHUNKS);
   // Chunk lengths are a multiple of `lanes`, so every lane of a slot does the same number of loads.
   const chunk = wanted > 1 ? Math.ceil(R / wanted / lanes) * lanes : R;
   const chunks = wanted > 1 ? Math.ceil(R / chunk) : 1;
@@ -105,7 +119,8 @@ export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComput
         };
   return {
     label: chunks === 1 ? label : `${label}, ${chunks} chunks`,
-    code: [loadShader('reduce'), loadShader(`reduce-${op}`), loadFn].join('\n'),
+    // A thread per output needs no shared-memory tree, hence no barrier: a separate, leaner pipeline.
+    code: [loadShader('reduce'), loadShader(lanes === 1 ? 'reduce-thread' : 'reduce-tree'), loadShader(COMBINE_SHADER[op]), loadFn].join('\n'),
     entryPoint: 'reduce_main',
     workgroups: slots === 0 ? [0, 1, 1] : foldGrid(Math.ceil(slots / (WORKGROUP / lanes)), limits.maxComputeWorkgroupsPerDimension),
     uniforms,
@@ -119,7 +134,7 @@ export function defaultLoad(): string {
 }
 
 function checkSpec({ op, inShape, axes }: ReduceSpec): void {
-  if (!['sum', 'max', 'logsumexp'].includes(op)) throw new RangeError(`planReduce: unknown op '${op}'`);
+  if (!Object.hasOwn(COMBINE_SHADER, op)) throw new RangeError(`planReduce: unknown op '${op}'`);
   if (!inShape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new RangeError(`planReduce: bad shape [${inShape.join(', ')}]`);
   const sorted = axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < inShape.length && (i === 0 || a > axes[i - 1]));
   if (axes.length === 0 || !sorted) {
