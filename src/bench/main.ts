@@ -15,16 +15,15 @@ import { formatReport } from './table.ts';
 
 export const USAGE = `npm run bench -- [options]
 
-  --widths 16,64,256   Jacobian widths n = h = m (default 16,64,256,1024; --full adds 4096)
-  --backends cpu,webgpu
-  --repeats N          timed runs per measurement after one warm-up, at least (default 5);
-                       fast ones repeat until 0.25 s, slow ones stop after 10 s
+  --widths 16,64,256        Jacobian widths n = h = m (default 16,64,256,1024; --full adds 4096)
+  --backends cpu,webgpu     backends to measure (default both)
+  --repeats N               timed runs per measurement after one warm-up, at least (default 5);
+                            fast ones repeat until 0.25 s, slow ones stop after 10 s
   --only gemm,ad-cost,jacobian   run only these sections
-  --cases square,tall,loss       run only these Jacobian cases (tall and loss run at the
-                       largest width up to 1024)
-  --json               one JSON object on stdout instead of the tables
-  --full               widths up to 4096 (minutes of SwiftShader time per row)
-  --quick              tiny sizes, one timed run: checks that everything runs
+  --cases square,tall,loss  run only these Jacobian cases (tall and loss: largest width up to 1024)
+  --json                    one JSON object on stdout instead of the tables
+  --full                    widths up to 4096 (minutes of SwiftShader time per row)
+  --quick                   tiny sizes, one timed run: checks that everything runs
   --help
 `;
 
