@@ -38,7 +38,7 @@ export default mergeConfig(
             name: 'node',
             environment: 'node',
             include: ['test/**/*.test.ts'],
-            exclude: ['test/browser/**'],
+            exclude: ['test/browser/**', 'test/e2e/**'],
             env: nodeEnv,
           },
         },
@@ -67,6 +67,20 @@ export default mergeConfig(
               }),
               instances: [{ browser: 'chromium' }],
             },
+          },
+        },
+        {
+          extends: true,
+          test: {
+            // The built app in Debian's Chromium, driven by playwright-core from Node (test/support/e2e.ts).
+            name: 'e2e',
+            environment: 'node',
+            include: ['test/e2e/**/*.test.ts'],
+            fileParallelism: false,
+            testTimeout: 90_000,
+            hookTimeout: 120_000,
+            // The page answers asynchronously (worker, Monaco's rendering): polls wait up to 10 s.
+            expect: { poll: { timeout: 10_000 } },
           },
         },
       ],

@@ -81,7 +81,9 @@ export function createCodeEditor(host: HTMLElement, ctx: AppContext): CodeEditor
   };
 
   const unsubscribe = store.subscribe((s, prev) => {
-    if (s.source !== model.getValue()) {
+    // Only a change of the store's source is external: while typing is pending the model is ahead of the
+    // store, and another control changing the state (backend, theme) must not undo that typing.
+    if (s.source !== prev.source && s.source !== model.getValue()) {
       // An external change (preset, share link, one-click fix): one minimal edit keeps the cursor and undo.
       const edit = minimalEdit(model.getValue(), s.source)!;
       const [a, b] = [model.getPositionAt(edit.start), model.getPositionAt(edit.end)];

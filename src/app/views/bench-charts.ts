@@ -93,6 +93,9 @@ function baseOptions(t: Theme) {
 type LogAxis = ScaleOptions<'logarithmic'>;
 type LinearAxis = ScaleOptions<'linear'>;
 
+/** Room at either end of a width axis: a quarter octave. */
+const EDGE = 2 ** 0.25;
+
 function logAxis(t: Theme, title: string, ticks: readonly number[] | null, format: (v: number) => string): LogAxis {
   return {
     type: 'logarithmic',
@@ -100,8 +103,14 @@ function logAxis(t: Theme, title: string, ticks: readonly number[] | null, forma
     grid: { color: t.border },
     border: { color: t.muted },
     ticks: { color: t.text, font: { size: t.fontSize }, autoSkip: true, callback: (v) => format(Number(v)) },
-    // Powers of two on the width axis, never 3 or 30: the grid has no such widths.
-    ...(ticks ? { afterBuildTicks: (axis: { ticks: { value: number }[] }) => { axis.ticks = ticks.map((value) => ({ value })); } } : {}),
+    // Powers of two on the width axis, never 3 or 30: the grid has no such widths. The axis spans the
+    // whole sweep from the start (ticks past the data's range would be drawn outside the plot), with a
+    // quarter octave either side so the end points are not cut by the plot's edge.
+    ...(ticks && ticks.length > 0 ? {
+      min: ticks[0] / EDGE,
+      max: ticks[ticks.length - 1] * EDGE,
+      afterBuildTicks: (axis: { ticks: { value: number }[] }) => { axis.ticks = ticks.map((value) => ({ value })); },
+    } : {}),
   };
 }
 

@@ -35,6 +35,9 @@ function statsLine(stats: RunStats): HTMLElement {
   return h('div', { class: 'stats' }, [h('div', { text: parts.join(' · ') }), h('div', { class: 'reason', text: stats.reason })]);
 }
 
+/** A clause (the engine's reasons start in lower case, for the CLI's parentheses) as a sentence. */
+const sentence = (clause: string) => clause.charAt(0).toUpperCase() + clause.slice(1);
+
 /** Renders one result: values, the backend used and why, time and FLOPs. */
 function renderResult(result: TaskResult): HTMLElement[] {
   const tensors = (title: string, record: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, suffix = '') =>
@@ -58,7 +61,7 @@ function renderResult(result: TaskResult): HTMLElement[] {
       const r = result.result;
       const blocks = Object.entries(r.jacobian).flatMap(([o, row]) => Object.entries(row).map(([i, t]) => tensorTable(`∂${o}/∂${i}`, t)));
       return [
-        h('p', { class: 'explain', text: `${r.mode === 'fwd' ? 'Forward' : 'Reverse'} mode: ${r.seeds} ${r.mode === 'fwd' ? 'JVP seeds (one per input element, one column each)' : 'VJP seeds (one per output element, one row each)'} in ${r.stats.passes} batched pass${r.stats.passes > 1 ? 'es' : ''} of up to ${r.chunkSize}. ${r.estimates.reason}.` }),
+        h('p', { class: 'explain', text: `${r.mode === 'fwd' ? 'Forward' : 'Reverse'} mode: ${r.seeds} ${r.mode === 'fwd' ? 'JVP seeds (one per input element, one column each)' : 'VJP seeds (one per output element, one row each)'} in ${r.stats.passes} batched pass${r.stats.passes > 1 ? 'es' : ''} of up to ${r.chunkSize}. ${sentence(r.estimates.reason)}.` }),
         h('div', { class: 'group' }, [h('h3', { text: 'Jacobian blocks [output elements × input elements]' }), ...blocks]),
         statsLine(r.stats),
       ];
