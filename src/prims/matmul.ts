@@ -1,6 +1,6 @@
 import { gemm } from '../backend/cpu/gemm.ts';
 import { broadcastStrides } from '../backend/cpu/strided.ts';
-import { allocate } from '../backend/cpu/tensor.ts';
+import { allocate, isStoredTransposed } from '../backend/cpu/tensor.ts';
 import { addOptional, expandTo } from '../ad/helpers.ts';
 import type { NodeId } from '../ir/graph.ts';
 import { broadcastShapes, formatShape, numel, stridesOf, type Shape } from '../ir/shape.ts';
@@ -24,16 +24,20 @@ export const matmul: PrimitiveDef<'matmul'> = {
     const out = allocate(node.shape, dtype);
     const [p, q] = a.shape.slice(-2);
     const r = c.shape[c.shape.length - 1];
+    // An operand the interpreter read in place as a transpose (StoredTransposed) is gemm's `trans`, unless
+    // it is a row or a column: then both layouts hold the same numbers in the same order.
+    const ta = isStoredTransposed(a) && p > 1 && q > 1;
+    const tc = isStoredTransposed(c) && q > 1 && r > 1;
     const batchA = batchOf(a.shape);
     const batchC = batchOf(c.shape);
     const batch = batchOf(node.shape);
     const k = numel(batch);
     if (batchA.length === 0 && r === 1) {
       // A fixed matrix applied to k vectors (a batched JVP through W @ x): one GEMM, out[k, p] = X[k, q] · Aᵀ.
-      gemm(k, p, q, { data: c.data, offset: 0, trans: false }, { data: a.data, offset: 0, trans: true }, out.data, 0);
-    } else if (batchC.length === 0) {
+      gemm(k, p, q, { data: c.data, offset: 0, trans: false }, { data: a.data, offset: 0, trans: !ta }, out.data, 0);
+    } else if (batchC.length === 0 && (!ta || numel(batchA) === 1)) {
       // Stacked left operands share one right operand: fold the batch into the rows.
-      gemm(numel(batchA) * p, r, q, { data: a.data, offset: 0, trans: false }, { data: c.data, offset: 0, trans: false }, out.data, 0);
+      gemm(numel(batchA) * p, r, q, { data: a.data, offset: 0, trans: ta }, { data: c.data, offset: 0, trans: tc }, out.data, 0);
     } else {
       const sa = broadcastStrides(batchA, batch);
       const sc = broadcastStrides(batchC, batch);
@@ -46,7 +50,7 @@ export const matmul: PrimitiveDef<'matmul'> = {
           offA += coord * sa[d];
           offC += coord * sc[d];
         }
-        gemm(p, r, q, { data: a.data, offset: offA * p * q, trans: false }, { data: c.data, offset: offC * q * r, trans: false }, out.data, i * p * r);
+        gemm(p, r, q, { data: a.data, offset: offA * p * q, trans: ta }, { data: c.data, offset: offC * q * r, trans: tc }, out.data, i * p * r);
       }
     }
     return out;

@@ -16,11 +16,11 @@ function inputsOf(p: Program, seed: number): Map<string, Tensor> {
 }
 
 describe('fusion: kernels planned for small programs (no device needed)', () => {
-  it('tanh(W @ x + b) is one GEMM and one fused elementwise kernel', () => {
+  it('tanh(W @ x + b) is one matrix-vector kernel and one fused elementwise kernel', () => {
     const p = compileOrThrow(LAYER, { m: 65, n: 127 });
     const { kernels, problem } = listKernels(p.graph);
     expect(problem).toBeNull();
-    expect(kernels.map((k) => k.label.split(' ')[0])).toEqual(['matmul', 'elementwise']);
+    expect(kernels.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise']);
     // The bias add and the tanh are inlined into one kernel that reads the GEMM result and b.
     const fused = kernels[1].code;
     expect(fused).toMatch(/gl_tanh\(/);

@@ -15,7 +15,8 @@ const JB = 256;
 /**
  * C[M,N] = op(A)[M,K] · op(B)[K,N], written (not accumulated) into `c` at `cOffset`.
  * Blocked and register-tiled over four rows of C so each loaded element of B feeds four multiply-adds;
- * the innermost loop always runs over contiguous memory.
+ * the innermost loop always runs over contiguous memory. Both paths add each element's k terms in order,
+ * starting from 0, so in f64 the bits do not depend on which operands are stored transposed.
  */
 export function gemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   c.fill(0, cOffset, cOffset + M * N);
@@ -56,9 +57,31 @@ function gemmAxpy(M: number, N: number, K: number, a: GemmOperand, b: GemmOperan
           }
         }
       }
+      // The last rows (all of them for a row vector times a matrix): four rows of B per pass over the row
+      // of C, which loads and stores C a quarter as often and adds in the same order.
       for (let i = M4; i < M; i++) {
         const r = c0 + i * N;
-        for (let k = k0; k < k1; k++) {
+        let k = k0;
+        for (; k + 4 <= k1; k += 4) {
+          const pa = a.offset + i * aRow + k * aCol;
+          const x0 = A[pa];
+          const x1 = A[pa + aCol];
+          const x2 = A[pa + 2 * aCol];
+          const x3 = A[pa + 3 * aCol];
+          const p0 = b.offset + k * N;
+          const p1 = p0 + N;
+          const p2 = p1 + N;
+          const p3 = p2 + N;
+          for (let j = j0; j < j1; j++) {
+            let s = C[r + j];
+            s += x0 * B[p0 + j];
+            s += x1 * B[p1 + j];
+            s += x2 * B[p2 + j];
+            s += x3 * B[p3 + j];
+            C[r + j] = s;
+          }
+        }
+        for (; k < k1; k++) {
           const x = A[a.offset + i * aRow + k * aCol];
           const pb = b.offset + k * N;
           for (let j = j0; j < j1; j++) C[r + j] += x * B[pb + j];
@@ -68,32 +91,46 @@ function gemmAxpy(M: number, N: number, K: number, a: GemmOperand, b: GemmOperan
   }
 }
 
-/** B stored [N, K]: C[i, j] = dot(A[i, :], B[j, :]); four partial sums hide the add latency. */
+/**
+ * B stored [N, K]: C[i, j] = dot(A[i, :], B[j, :]). Four columns at a time, so each element of A loaded
+ * feeds four multiply-adds and four independent sums hide the add latency. Each sum still runs over k in
+ * order, like gemmAxpy's, so a product gives the same bits whichever way its operands are stored.
+ */
 function gemmDot(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, C: FloatArray, c0: number): void {
   const A = a.data;
   const B = b.data;
   const aRow = a.trans ? 1 : K;
   const aCol = a.trans ? M : 1;
-  const K4 = K - (K % 4);
+  const N4 = N - (N % 4);
   for (let i = 0; i < M; i++) {
     const pa = a.offset + i * aRow;
-    for (let j = 0; j < N; j++) {
-      const pb = b.offset + j * K;
+    const r = c0 + i * N;
+    for (let j = 0; j < N4; j += 4) {
+      const p0 = b.offset + j * K;
+      const p1 = p0 + K;
+      const p2 = p1 + K;
+      const p3 = p2 + K;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      let k = 0;
-      if (aCol === 1) {
-        for (; k < K4; k += 4) {
-          s0 += A[pa + k] * B[pb + k];
-          s1 += A[pa + k + 1] * B[pb + k + 1];
-          s2 += A[pa + k + 2] * B[pb + k + 2];
-          s3 += A[pa + k + 3] * B[pb + k + 3];
-        }
+      for (let k = 0, p = pa; k < K; k++, p += aCol) {
+        const x = A[p];
+        s0 += x * B[p0 + k];
+        s1 += x * B[p1 + k];
+        s2 += x * B[p2 + k];
+        s3 += x * B[p3 + k];
       }
-      for (; k < K; k++) s0 += A[pa + k * aCol] * B[pb + k];
-      C[c0 + i * N + j] = s0 + s1 + s2 + s3;
+      C[r + j] = s0;
+      C[r + j + 1] = s1;
+      C[r + j + 2] = s2;
+      C[r + j + 3] = s3;
+    }
+    for (let j = N4; j < N; j++) {
+      const pb = b.offset + j * K;
+      let s = 0;
+      for (let k = 0, p = pa; k < K; k++, p += aCol) s += A[p] * B[pb + k];
+      C[r + j] = s;
     }
   }
 }

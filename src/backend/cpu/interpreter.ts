@@ -3,7 +3,16 @@ import type { Prim } from '../../ir/primitives.ts';
 import { formatShape, numel, shapesEqual } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { CpuKernel } from '../../prims/types.ts';
-import { allocate, BYTES_PER_ELEMENT, toDType, type DType, type Tensor } from './tensor.ts';
+import { allocate, BYTES_PER_ELEMENT, toDType, type DType, type StoredTransposed, type Tensor } from './tensor.ts';
+
+/** How the interpreter runs a graph. */
+export interface InterpretOptions {
+  /**
+   * Read transposes that only feed matmuls in place (the default) rather than copying them. Both ways
+   * give the same bits; tests compare them.
+   */
+  readonly transposeInPlace?: boolean;
+}
 
 /**
  * For each node, the index of the last node that reads it (outputs live to the end), so the
@@ -16,14 +25,40 @@ export function lastUses(graph: Graph): Int32Array {
   return last;
 }
 
-/** Peak bytes the interpreter holds while running `graph` (reshapes share their argument's buffer). */
-export function peakBytes(graph: Graph, dtype: DType): number {
+/**
+ * The transposes the interpreter does not copy: those that are not outputs and whose every consumer is a
+ * matmul. Such a node's value is its argument's buffer marked `transposed` (StoredTransposed), and the
+ * matmul kernel reads it through gemm's `trans` flag. (Reverse mode makes one for every W in a W @ x.)
+ */
+export function inPlaceTransposes(graph: Graph): Set<NodeId> {
+  const outputs = new Set(graph.outputs.map((p) => p.id));
+  const chosen = new Set(graph.nodes.filter((n) => n.op === 'transpose' && !outputs.has(n.id)).map((n) => n.id));
+  for (const n of graph.nodes) if (n.op !== 'matmul') for (const a of n.args) chosen.delete(a);
+  return chosen;
+}
+
+const chosenTransposes = (graph: Graph, options: InterpretOptions) => (options.transposeInPlace === false ? new Set<NodeId>() : inPlaceTransposes(graph));
+
+/**
+ * Peak bytes the interpreter holds while running `graph`. Reshapes and in-place transposes share their
+ * argument's buffer, which then lives until the last use of any node sharing it.
+ */
+export function peakBytes(graph: Graph, dtype: DType, options: InterpretOptions = {}): number {
+  const inPlace = chosenTransposes(graph, options);
   const last = lastUses(graph);
+  // The node that owns each node's buffer, and the last use of anything sharing that buffer.
+  const owner = new Int32Array(graph.nodes.length);
+  const until = new Int32Array(graph.nodes.length).fill(-1);
+  for (const n of graph.nodes) {
+    const o = n.op === 'reshape' || inPlace.has(n.id) ? owner[n.args[0]] : n.id;
+    owner[n.id] = o;
+    until[o] = Math.max(until[o], last[n.id]);
+  }
   const dying: NodeId[][] = graph.nodes.map(() => []);
-  for (const n of graph.nodes) if (last[n.id] >= 0 && last[n.id] < graph.nodes.length) dying[last[n.id]].push(n.id);
+  for (const n of graph.nodes) if (owner[n.id] === n.id && until[n.id] >= 0 && until[n.id] < graph.nodes.length) dying[until[n.id]].push(n.id);
   let live = 0;
   let peak = 0;
-  const size = (n: AnyNode) => (n.op === 'reshape' ? 0 : numel(n.shape) * BYTES_PER_ELEMENT[dtype]);
+  const size = (n: AnyNode) => (owner[n.id] === n.id ? numel(n.shape) * BYTES_PER_ELEMENT[dtype] : 0);
   for (const n of graph.nodes) {
     live += size(n);
     peak = Math.max(peak, live);
@@ -36,7 +71,8 @@ export function peakBytes(graph: Graph, dtype: DType): number {
  * Runs a graph on the CPU, node by node, in f64 or f32. Each node's buffer is released after its
  * last use. `inputs` maps every graph input name to a tensor of exactly its shape.
  */
-export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType): Map<string, Tensor> {
+export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType, options: InterpretOptions = {}): Map<string, Tensor> {
+  const inPlace = chosenTransposes(graph, options);
   const last = lastUses(graph);
   const values: (Tensor | undefined)[] = new Array(graph.nodes.length);
   const names = new Map(graph.inputs.map((p) => [p.id, p.name]));
@@ -51,6 +87,9 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
       const t = allocate([], dtype);
       t.data[0] = n.params.value;
       values[n.id] = t;
+    } else if (inPlace.has(n.id)) {
+      const view: StoredTransposed = { shape: n.shape, data: values[n.args[0]]!.data, transposed: true };
+      values[n.id] = view;
     } else {
       const args = n.args.map((a) => values[a]!);
       const kernel = PRIMITIVES[n.op].cpu as CpuKernel<Prim>;

@@ -11,6 +11,20 @@ export interface Tensor {
   readonly data: FloatArray;
 }
 
+/**
+ * A matrix the CPU interpreter passes to the matmul kernel without copying it: `shape` is the logical one,
+ * and `data` holds the row-major transpose of its last two dims (a `transpose` read in place, see
+ * interpreter.ts). The matmul kernel, which hands gemm a `trans` flag instead, is the only one given these.
+ */
+export interface StoredTransposed extends Tensor {
+  readonly transposed: true;
+}
+
+/** Whether `t`'s data is the transpose of its last two dims (see StoredTransposed). */
+export function isStoredTransposed(t: Tensor): t is StoredTransposed {
+  return (t as Partial<StoredTransposed>).transposed === true;
+}
+
 export function allocate(shape: Shape, dtype: DType): Tensor {
   const n = numel(shape);
   return { shape, data: dtype === 'f64' ? new Float64Array(n) : new Float32Array(n) };

@@ -216,3 +216,52 @@ export function emitReduceLoad(graph: Graph, schedule: Schedule, id: NodeId, fir
   ].filter((l) => l !== '').join('\n');
   return { source, reads };
 }
+
+/** One operand of a matrix-vector product: where element (o, k) (matrix) or k (vector) sits in a node's buffer. */
+export interface ProductOperand {
+  readonly node: NodeId;
+  readonly offset: number;
+  /** Element stride along the output index o (the matrix only; 0 for the vector). */
+  readonly oStride: number;
+  readonly kStride: number;
+}
+
+/**
+ * A matrix-vector product out[o] = Σ_k matrix[o, k] · vector[k] as a sum over the virtual tensor of the
+ * products: [outputs, K] summed over axis 1 (`layout` 'ok'), or [K, outputs] over axis 0 ('ko').
+ */
+export interface ProductLoad {
+  readonly outputs: number;
+  readonly K: number;
+  readonly matrix: ProductOperand;
+  readonly vector: ProductOperand;
+  readonly layout: 'ok' | 'ko';
+}
+
+/** `fn load_input(i: u32) -> f32` reading the product matrix[o, k] · vector[k] at linear index i of `p`'s virtual tensor. */
+export function emitProductLoad(graph: Graph, p: ProductLoad, firstBinding: number): { source: string; reads: NodeId[] } {
+  const reads = [...new Set([p.matrix.node, p.vector.node])];
+  const name = (id: NodeId) => `in${reads.indexOf(id) + firstBinding}`;
+  // o and k from i; a dimension of size 1 contributes no index at all.
+  const [outer, inner] = p.layout === 'ok' ? [['o', p.outputs], ['k', p.K]] as const : [['k', p.K], ['o', p.outputs]] as const;
+  const lets: string[] = [];
+  if (outer[1] > 1) lets.push(`let ${outer[0]} = ${inner[1] > 1 ? `i / ${inner[1]}u` : 'i'};`);
+  if (inner[1] > 1) lets.push(`let ${inner[0]} = ${outer[1] > 1 ? `i % ${inner[1]}u` : 'i'};`);
+  const address = (x: ProductOperand) => {
+    const terms = [x.offset > 0 ? `${x.offset}u` : ''];
+    for (const [index, size, stride] of [['o', p.outputs, x.oStride], ['k', p.K, x.kStride]] as const) {
+      if (size > 1 && stride > 0) terms.push(stride === 1 ? index : `${index} * ${stride}u`);
+    }
+    return terms.filter((t) => t !== '').join(' + ') || '0u';
+  };
+  const shape = p.layout === 'ok' ? `[${p.outputs}, ${p.K}]` : `[${p.K}, ${p.outputs}]`;
+  const source = [
+    ...reads.map((r) => bindingDecl(reads.indexOf(r) + firstBinding, name(r), 'read', describe(graph, r))),
+    `// Element i of the ${shape} tensor of products matrix[o, k] · vector[k], indexed (${p.layout.split('').join(', ')}), summed over k.`,
+    'fn load_input(i: u32) -> f32 {',
+    ...lets.map((l) => `  ${l}`),
+    `  return ${name(p.matrix.node)}[${address(p.matrix)}] * ${name(p.vector.node)}[${address(p.vector)}];`,
+    '}',
+  ].join('\n');
+  return { source, reads };
+}

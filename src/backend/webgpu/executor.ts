@@ -4,7 +4,7 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
-import { emitElementwise, emitReduceLoad } from './emit.ts';
+import { emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { planMatmul, type MatmulSpec } from './matmul.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
@@ -108,6 +108,28 @@ function matmulLaunch(graph: Graph, id: NodeId, a: Operand, b: Operand): { specs
   return { specs, first: a, second: b };
 }
 
+/**
+ * A GEMM with one output column (N = 1) or row (M = 1), read as the matrix-vector product
+ * out[o] = Σ_k matrix[o, k] · vector[k] that a reduction computes with the product fused into its load,
+ * or null for a real GEMM. The 64×64-tile GEMM would compute 64 outputs per dot product and keep one.
+ * The reduction reads the matrix in memory order: [outputs, K] over k when its rows are contiguous
+ * (lanes of one output read neighbouring k), else [K, outputs] (neighbouring outputs, neighbouring addresses).
+ */
+function matvecOf(spec: MatmulSpec, first: NodeId, second: NodeId): ProductLoad | null {
+  const { M, N, K, transA, transB } = spec;
+  if (spec.batch !== 1 || (M !== 1 && N !== 1) || M * N * K === 0) return null;
+  // Strides of op(A) along (row, k) and of op(B) along (k, column), as in planMatmul.
+  const [aRow, aK] = transA ? [1, M] : [K, 1];
+  const [bK, bCol] = transB ? [1, K] : [N, 1];
+  const a = { node: first, offset: spec.offsetA ?? 0 };
+  const b = { node: second, offset: spec.offsetB ?? 0 };
+  const [outputs, matrix, vector] =
+    N === 1
+      ? [M, { ...a, oStride: aRow, kStride: aK }, { ...b, oStride: 0, kStride: bK }]
+      : [N, { ...b, oStride: bCol, kStride: bK }, { ...a, oStride: 0, kStride: aK }];
+  return { outputs, K, matrix, vector, layout: matrix.kStride === 1 ? 'ok' : 'ko' };
+}
+
 /** Plans kernels, buffers and their reuse for `graph` on this device. */
 export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
   const sched = schedule(graph, limits.maxStorageBuffersPerShaderStage);
@@ -117,6 +139,19 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
   const own = (id: NodeId) => sched.owner.get(id)!;
   for (const id of sched.stored) if (sched.owner.get(id) === id) bytes.set(id, bytesOf(graph.nodes[id].shape));
   let problem: string | null = null;
+  /** The launches of a reduction writing `node`: a split one writes partials to scratch buffers that the next stage reduces. */
+  const pushReduction = (first: ReducePlan, loadReads: ValueId[], node: NodeId) => {
+    let plan = first;
+    let reads = loadReads;
+    for (;;) {
+      const target = plan.partials === null ? node : scratch++;
+      if (plan.partials !== null) bytes.set(target, 4 * plan.partials.count);
+      launches.push({ plan, bindings: [target, 'uniforms', ...reads], writes: target });
+      if (plan.partials === null) break;
+      reads = [target];
+      plan = plan.partials.finish;
+    }
+  };
 
   for (const step of sched.steps) {
     const n = graph.nodes[step.node];
@@ -126,8 +161,19 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
       launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: step.node });
     } else if (step.kind === 'matmul') {
       const m = matmulLaunch(graph, step.node, step.a, step.b);
-      for (const spec of m.specs) {
-        launches.push({ plan: planMatmul(spec, limits), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
+      // One launch only: the reduction writes its output from element 0 (no offset into C).
+      const matvec = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
+      if (matvec !== null) {
+        const { M, N, K, transA, transB } = m.specs[0];
+        const load = emitProductLoad(graph, matvec, 2);
+        const inShape = matvec.layout === 'ok' ? [matvec.outputs, K] : [K, matvec.outputs];
+        const plan = planReduce({ op: 'sum', inShape, axes: [matvec.layout === 'ok' ? 1 : 0] }, load.source, limits);
+        const op = (trans: boolean) => (trans ? 'T' : 'N');
+        pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
+      } else {
+        for (const spec of m.specs) {
+          launches.push({ plan: planMatmul(spec, limits), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
+        }
       }
     } else {
       if (n.op !== 'sum' && n.op !== 'reduce_max' && n.op !== 'logsumexp') throw new Error(`internal error: ${n.op} is not a reduction`);
@@ -136,17 +182,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
       const inShape = graph.nodes[n.args[0]].shape;
       const axes = n.params.axes.map((a) => normalizeAxis(a, inShape.length)!).sort((x, y) => x - y);
       const load = emitReduceLoad(graph, sched, step.node, 2);
-      let plan: ReducePlan = planReduce({ op: lowering.op, inShape, axes }, load.source, limits);
-      let reads = load.reads.map(own);
-      // A split reduction writes partial results to scratch buffers that the next stage reduces.
-      for (;;) {
-        const target = plan.partials === null ? step.node : scratch++;
-        if (plan.partials !== null) bytes.set(target, 4 * plan.partials.count);
-        launches.push({ plan, bindings: [target, 'uniforms', ...reads], writes: target });
-        if (plan.partials === null) break;
-        reads = [target];
-        plan = plan.partials.finish;
-      }
+      pushReduction(planReduce({ op: lowering.op, inShape, axes }, load.source, limits), load.reads.map(own), step.node);
     }
   }
 

@@ -13,6 +13,7 @@ export type Step =
   | { readonly kind: 'elementwise'; readonly node: NodeId }
   /** A tree reduction writing `node`; its argument's producers are inlined into the load. */
   | { readonly kind: 'reduce'; readonly node: NodeId }
+  /** A matrix product: the tiled GEMM, or a fused sum over k when it has one output row or column (executor.ts). */
   | { readonly kind: 'matmul'; readonly node: NodeId; readonly a: Operand; readonly b: Operand }
   /** A reshape of a stored tensor: same buffer, no work. */
   | { readonly kind: 'view'; readonly node: NodeId; readonly of: NodeId };

@@ -1,0 +1,126 @@
+// Matrix-vector products on WebGPU: a GEMM with one output row or column runs as a sum over k with the
+// product fused into the load (executor.ts, `matvecOf`), not as the 64×64-tile GEMM.
+import { describe, expect, it } from 'vitest';
+import { compileOrThrow, listKernels, type Program } from '../../src/index.ts';
+import { rng } from '../../src/api/random.ts';
+import { interpret } from '../../src/backend/cpu/interpreter.ts';
+import type { Tensor } from '../../src/backend/cpu/tensor.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import { numel } from '../../src/ir/shape.ts';
+import { expectAllclose } from '../support/allclose.ts';
+import { gpuTolerance } from '../support/gpu-parity.ts';
+import { getTestRuntime } from '../support/gpu-runtime.ts';
+
+const rt = await getTestRuntime();
+
+/** Sizes around the reduction's lane counts and the GEMM tile (64), and one past its split threshold. */
+const SIZES = [1, 3, 63, 64, 65, 257, 1000];
+
+const CASES: Record<string, string> = {
+  'W @ x': 'input W[m, n]\ninput x[n]\noutput y = W @ x',
+  'x @ W': 'input W[n, m]\ninput x[n]\noutput y = x @ W',
+  'transpose(W) @ x': 'input W[n, m]\ninput x[n]\noutput y = transpose(W) @ x',
+  'dot(x, y)': 'input x[n]\ninput y[n]\noutput d = dot(x, y)',
+};
+
+/** Every size as n, paired with another as m, so that no product is square and each size meets each role. */
+const shapes = SIZES.map((n, i) => ({ n, m: SIZES[(i + 2) % SIZES.length] }));
+
+const MLP = `input x[n]
+input W1[h, n]
+input b1[h]
+input W2[m, h]
+input b2[m]
+hidden = tanh(W1 @ x + b1)
+output y = tanh(W2 @ hidden + b2)`;
+
+/** Values for every input of `graph`: the program's own where given, else uniform in [-scale, scale); all f32-representable. */
+function feed(graph: Graph, given: Record<string, Tensor>, seed: number, scale = 2): Map<string, Tensor> {
+  const next = rng(seed);
+  return new Map(graph.inputs.map((p) => {
+    const shape = graph.nodes[p.id].shape;
+    const data = given[p.name]?.data ?? Float64Array.from({ length: numel(shape) }, () => scale * (2 * next() - 1));
+    return [p.name, { shape, data: Float64Array.from(data, Math.fround) }];
+  }));
+}
+
+/** MLP weights scaled by 1/√fan-in, so that tanh does not saturate (and 1 - tanh² keeps its digits). */
+function mlpValues(p: Program, seed: number): Record<string, Tensor> {
+  const values = Object.fromEntries(feed(p.graph, {}, seed, 1));
+  for (const t of Object.values(values)) if (t.shape.length === 2) t.data.forEach((v, i, a) => (a[i] = Math.fround(v / Math.sqrt(t.shape[1]))));
+  return values;
+}
+
+const labels = (graph: Graph) => listKernels(graph, rt?.limits).kernels.map((k) => k.label);
+
+describe('matrix-vector products are planned as reductions (no device needed)', () => {
+  for (const [name, source] of Object.entries(CASES)) {
+    it(`${name} at every size is a fused sum, not a GEMM`, () => {
+      for (const sizes of shapes) {
+        const ks = labels(compileOrThrow(source, sizes).graph);
+        expect(ks[0], `${name} ${JSON.stringify(sizes)}`).toMatch(/^matvec .* as reduce sum /);
+        expect(ks.filter((l) => l.startsWith('matmul')), `${name} ${JSON.stringify(sizes)}`).toEqual([]);
+      }
+    });
+  }
+
+  it('reads each operand in memory order, with the product in the load', () => {
+    const plain = listKernels(compileOrThrow(CASES['W @ x'], { m: 5, n: 3 }).graph).kernels[0];
+    expect(plain.label).toContain('reduce sum [5, 3] over (1)');
+    expect(plain.code).toMatch(/fn load_input\(i: u32\) -> f32 \{[^}]*in2\[o \* 3u \+ k\] \* in3\[k\][^}]*\}/);
+    // Wᵀ's rows are W's columns: neighbouring outputs read neighbouring addresses.
+    const transposed = listKernels(compileOrThrow(CASES['transpose(W) @ x'], { m: 5, n: 3 }).graph).kernels[0];
+    expect(transposed.label).toContain('reduce sum [3, 5] over (0)');
+    expect(transposed.code).toMatch(/in2\[o \+ k \* 5u\] \* in3\[k\]/);
+    // dot(x, x) binds x once.
+    const square = listKernels(compileOrThrow('input x[n]\noutput d = dot(x, x)', { n: 3 }).graph).kernels[0];
+    expect(square.code.match(/var<storage, read>/g)).toHaveLength(1);
+  });
+
+  it('keeps the GEMM for real matrix products: batched JVPs and outer products', () => {
+    const p = compileOrThrow(MLP, { n: 65, h: 127, m: 63 });
+    // One direction: every W @ v and Wᵀ @ v is a matvec; the VJP's outer products ct·vᵀ (K = 1) stay GEMMs.
+    expect(labels(p.derived('jvp')).filter((l) => l.startsWith('matmul'))).toEqual([]);
+    const vjp = labels(p.derived('vjp'));
+    expect(vjp.filter((l) => l.startsWith('matvec'))).toHaveLength(4);
+    expect(vjp.filter((l) => l.startsWith('matmul'))).toEqual(['matmul 1×[63×1N]·[1×127T]', 'matmul 1×[127×1N]·[1×65T]']);
+    // Eight directions: W @ [x.dot₁ … x.dot₈] is a GEMM with 8 rows; only the primal W @ x stay matvecs.
+    const jvp8 = labels(p.derived('jvp', [8], { wrt: ['x'] }));
+    expect(jvp8.filter((l) => l.startsWith('matmul'))).toEqual(['matmul 1×[8×65N]·[65×127T]', 'matmul 1×[8×127N]·[127×63T]']);
+    expect(jvp8.filter((l) => l.startsWith('matvec'))).toHaveLength(2);
+  });
+});
+
+describe.skipIf(rt === null)('matrix-vector products on the device match the CPU f64 reference', () => {
+  for (const [name, source] of Object.entries(CASES)) {
+    it(`${name} at sizes ${SIZES.join(', ')}`, async () => {
+      for (const sizes of shapes) {
+        const p = compileOrThrow(source, sizes);
+        const inputs = feed(p.graph, {}, sizes.n * 31 + sizes.m);
+        const gpu = await rt!.run(p.graph, inputs);
+        expect(rt!.lastProfile!.kernels[0].label).toMatch(/^matvec /);
+        const cpu = interpret(p.graph, inputs, 'f64');
+        const out = p.outputs[0].name;
+        expectAllclose(gpu.get(out)!.data, cpu.get(out)!.data, gpuTolerance('arithmetic', p.graph), `${name} ${JSON.stringify(sizes)}`);
+      }
+    });
+  }
+
+  it('JVPs and VJPs of tanh(W @ x + b) layers, one direction and three, agree with the CPU', async () => {
+    const p = compileOrThrow(MLP, { n: 65, h: 127, m: 63 });
+    const values = mlpValues(p, 3);
+    const graphs: [string, Graph][] = [
+      ['jvp', p.derived('jvp')],
+      ['jvp k=3', p.derived('jvp', [3])],
+      ['vjp', p.derived('vjp')],
+      ['vjp k=3', p.derived('vjp', [3])],
+    ];
+    const tol = gpuTolerance('transcendental', ...graphs.map(([, g]) => g));
+    for (const [what, graph] of graphs) {
+      const inputs = feed(graph, values, 7, 1);
+      const gpu = await rt!.run(graph, inputs);
+      const cpu = interpret(graph, inputs, 'f64');
+      for (const port of graph.outputs) expectAllclose(gpu.get(port.name)!.data, cpu.get(port.name)!.data, tol, `${what}: ${port.name}`);
+    }
+  });
+});
