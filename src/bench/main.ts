@@ -12,6 +12,7 @@ import type { MeasurePolicy } from './measure.ts';
 import { lossCase, squareCase, tallCase, type MlpCase } from './programs.ts';
 import type { BackendName, BenchReport, Row } from './report.ts';
 import { formatReport } from './table.ts';
+import type { PeersReport } from './peers/report.ts';
 
 export const USAGE = `npm run bench -- [options]
 
@@ -24,6 +25,7 @@ export const USAGE = `npm run bench -- [options]
   --json                    one JSON object on stdout instead of the tables
   --full                    widths up to 4096 (minutes of SwiftShader time per row)
   --quick                   tiny sizes, one timed run: checks that everything runs
+  --peers                   compare with jax-js and TensorFlow.js instead (--peers --help for its options)
   --help
 `;
 
@@ -170,7 +172,11 @@ function toJson(report: BenchReport): string {
 }
 
 /** Runs the benchmark for a command line; resolves to the exit code and the report, if any. */
-export async function runBench(argv: readonly string[], io: BenchIo): Promise<{ code: number; report?: BenchReport }> {
+export async function runBench(argv: readonly string[], io: BenchIo): Promise<{ code: number; report?: BenchReport | PeersReport }> {
+  if (argv.includes('--peers')) {
+    const { runPeersBench } = await import('./peers/run.ts');
+    return runPeersBench(argv.filter((a) => a !== '--peers'), io);
+  }
   let plan: BenchPlan | 'help';
   try {
     plan = planFromArgs(argv);

@@ -24,7 +24,7 @@ export function num(x: number | null | undefined): string {
 }
 
 /** Numbered notes under a table; the same text gets the same number. */
-class Footnotes {
+export class Footnotes {
   private readonly texts: string[] = [];
 
   ref(text: string): string {

@@ -30,8 +30,11 @@ export function adapterName(info: GpuInfo): string {
 // SwiftShader, a CPU Vulkan driver, ships with Debian's chromium; Dawn in Node needs its ICD file.
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** navigator.gpu in a browser; the Dawn bindings (npm `webgpu`) in Node. Null when neither exists. */
-async function gpuEntryPoint(): Promise<GPU | null> {
+/**
+ * navigator.gpu in a browser; the Dawn bindings (npm `webgpu`) in Node. Null when neither exists.
+ * The benchmark hands the same object to its peers, so they run on our adapter.
+ */
+export async function gpuEntryPoint(): Promise<GPU | null> {
   if (typeof navigator !== 'undefined' && navigator.gpu) return navigator.gpu;
   const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined>; getBuiltinModule?: (m: string) => unknown } }).process;
   if (proc?.versions?.node === undefined) return null;

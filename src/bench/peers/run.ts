@@ -1,0 +1,278 @@
+// `npm run bench -- --peers`: Gradient Lab against jax-js and TensorFlow.js, in one process, with
+// every WebGPU system on our own Dawn adapter. Each answer is checked against Gradient Lab's f64 CPU
+// interpreter during the warm-up; a wrong answer is reported and never timed.
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { cpuBackend } from '../../api/backend.ts';
+import { loadBackends } from '../context.ts';
+import type { BenchIo } from '../main.ts';
+import { agreement, errorMessage, measure, TOLERANCE, type MeasurePolicy } from '../measure.ts';
+import { loadJax } from './jax.ts';
+import { oursOn, referenceAnswer } from './ours.ts';
+import type { PeerRow, PeersReport } from './report.ts';
+import { installNavigator, packageVersion, unavailableSystem, type Formulation, type PeerSystem } from './system.ts';
+import { formatPeersReport } from './table.ts';
+import { peerTasks, taskId, taskInputs, TASKS, type Answer, type HostInputs, type PeerTask, type TaskName } from './tasks.ts';
+import { loadTfjs } from './tfjs.ts';
+
+export const PEERS_USAGE = `npm run bench -- --peers [options]
+
+Gradient Lab against jax-js (wasm, webgpu) and TensorFlow.js (wasm, webgpu), all WebGPU systems on
+one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter before it is timed.
+
+  --widths 64,256        widths w (n = m = w; default 64,256; --full adds 1024)
+  --tasks jvp,vjp        only these tasks (${TASKS.join(', ')})
+  --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
+  --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm) or the WebGPU side
+  --repeats N            timed runs after the checked warm-up, at least (default 5)
+  --json                 one JSON object on stdout instead of the tables
+  --full                 widths 64,256,1024
+  --quick                width 8, k = 1 and 4, one timed run: checks that everything runs
+`;
+
+const SYSTEMS = ['gradient-lab', 'jax-js', 'tfjs'] as const;
+const SIDES = ['cpu', 'webgpu'] as const;
+type Side = (typeof SIDES)[number];
+
+/** Relative tolerance for every answer: all systems compute in f32. */
+export const RELATIVE_TOLERANCE = TOLERANCE.f32;
+
+export interface PeersPlan {
+  readonly preset: 'quick' | 'default' | 'full';
+  readonly widths: readonly number[];
+  readonly tasks: readonly TaskName[];
+  readonly systems: readonly (typeof SYSTEMS)[number][];
+  readonly sides: readonly Side[];
+  readonly policy: MeasurePolicy;
+  readonly json: boolean;
+}
+
+export class PeersUsageError extends Error {}
+
+function list(text: string, what: string): string[] {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new PeersUsageError(`${what} needs a comma-separated list`);
+  return items;
+}
+
+function choose<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] {
+  if (text === undefined) return [...allowed];
+  const items = list(text, what);
+  for (const item of items) if (!allowed.includes(item as T)) throw new PeersUsageError(`${what}: unknown '${item}' (choose from ${allowed.join(', ')})`);
+  return allowed.filter((a) => items.includes(a));
+}
+
+/** The plan for the arguments after `--peers`; throws PeersUsageError for a malformed one. */
+export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        widths: { type: 'string' }, tasks: { type: 'string' }, systems: { type: 'string' }, sides: { type: 'string' }, repeats: { type: 'string' },
+        json: { type: 'boolean' }, full: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new PeersUsageError(errorMessage(err));
+  }
+  if (values.help) return 'help';
+  if (values.quick && values.full) throw new PeersUsageError('--quick and --full cannot be combined');
+  const preset = values.quick ? 'quick' : values.full ? 'full' : 'default';
+  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024] }[preset] : list(values.widths, '--widths').map((s) => {
+    const w = Number(s);
+    if (!Number.isInteger(w) || w < 1) throw new PeersUsageError(`--widths: '${s}' is not a positive whole number`);
+    return w;
+  });
+  const repeats = values.repeats === undefined ? (preset === 'quick' ? 1 : 5) : Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new PeersUsageError(`--repeats: '${values.repeats}' is not a positive whole number`);
+  return {
+    preset,
+    widths: [...new Set(widths)].sort((a, b) => a - b),
+    tasks: choose(values.tasks, TASKS, '--tasks'),
+    systems: choose(values.systems, SYSTEMS, '--systems'),
+    sides: choose(values.sides, SIDES, '--sides'),
+    policy: preset === 'quick'
+      ? { repeats, minMs: 0, budgetMs: 1000, coldOnlyMs: 60_000 }
+      : { repeats, minMs: 100, budgetMs: 2000, coldOnlyMs: 20_000 },
+    json: values.json ?? false,
+  };
+}
+
+/** An answer that disagrees with the reference: the row reports it instead of a time. */
+class WrongAnswer extends Error {}
+
+/** max |answer − reference| and, for a wrong square Jacobian, whether it is the transpose. */
+function check(t: PeerTask, answer: Answer, reference: Float64Array | Float32Array) {
+  const got = Float64Array.from(answer);
+  const agree = agreement(got, reference, RELATIVE_TOLERANCE);
+  if (agree.ok) return { ...agree, problem: null };
+  if (got.length !== reference.length) return { ...agree, maxAbsDiff: Infinity, problem: `wrong answer: ${got.length} values, expected ${reference.length}` };
+  let what = 'wrong answer';
+  if ((t.task === 'jacfwd' || t.task === 'jacrev') && t.n === t.m) {
+    const transposed = new Float64Array(got.length);
+    for (let i = 0; i < t.m; i++) for (let j = 0; j < t.n; j++) transposed[i * t.n + j] = got[j * t.m + i];
+    if (agreement(transposed, reference, RELATIVE_TOLERANCE).ok) what += ': it is Jᵀ, the transpose of the Jacobian';
+  }
+  const problem = `${what} (max |Δ| ${agree.maxAbsDiff.toExponential(2)} > tolerance ${agree.tolerance.toExponential(2)})`;
+  return { ...agree, problem };
+}
+
+async function measureFormulation(s: PeerSystem, t: PeerTask, f: Formulation, reference: Float64Array | Float32Array, policy: MeasurePolicy): Promise<PeerRow> {
+  const base = { system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: f.name, manual: f.manual };
+  let checked: ReturnType<typeof check> | null = null;
+  try {
+    // The warm-up run's answer is checked before any timed run: a wrong answer is never timed.
+    const timing = await measure(async () => {
+      const answer = await f.run();
+      if (checked === null) {
+        checked = check(t, answer, reference);
+        if (checked.problem !== null) throw new WrongAnswer(checked.problem);
+      }
+      return null;
+    }, policy);
+    const { maxAbsDiff, scale } = checked!;
+    return { ...base, ms: timing.ms, runs: timing.runs, maxAbsDiff, scale, note: timing.warm ? null : 'one cold run (too slow to repeat)' };
+  } catch (err) {
+    const c = checked as ReturnType<typeof check> | null;
+    const note = err instanceof WrongAnswer ? err.message : `failed: ${errorMessage(err)}`;
+    return { ...base, ms: null, runs: 0, maxAbsDiff: c?.maxAbsDiff ?? null, scale: c?.scale ?? null, note };
+  } finally {
+    f.dispose?.();
+  }
+}
+
+async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, policy: MeasurePolicy, progress: (line: string) => void): Promise<PeerRow[]> {
+  let formulations: Formulation[] | { unsupported: string };
+  try {
+    formulations = s.formulations(t, inputs);
+  } catch (err) {
+    formulations = { unsupported: `failed to set up: ${errorMessage(err)}` };
+  }
+  if (!Array.isArray(formulations)) {
+    const note = formulations.unsupported;
+    return [{ system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: null, manual: false, ms: null, runs: 0, maxAbsDiff: null, scale: null, note }];
+  }
+  const rows: PeerRow[] = [];
+  for (const f of formulations) {
+    const row = await measureFormulation(s, t, f, reference, policy);
+    progress(`  ${s.system} ${s.device}, ${f.name}: ${row.ms === null ? row.note : `${row.ms.toFixed(2)} ms, max |Δ| ${row.maxAbsDiff!.toExponential(1)}`}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Every requested system; the WebGPU peers get our own Dawn instance as navigator.gpu first. */
+async function loadSystems(plan: PeersPlan, progress: (line: string) => void): Promise<{ systems: PeerSystem[]; adapter: string }> {
+  const wantCpu = plan.sides.includes('cpu');
+  const wantGpu = plan.sides.includes('webgpu');
+  const { backends, adapter } = await loadBackends(wantGpu ? ['cpu', 'webgpu'] : ['cpu']);
+  const webgpu = backends.get('webgpu');
+  let noGpu = adapter === null || adapter.available ? null : `WebGPU unavailable: ${adapter.reason}`;
+  if (webgpu !== undefined) {
+    const { gpuEntryPoint } = await import('../../backend/webgpu/device.ts');
+    const gpu = await gpuEntryPoint();
+    if (gpu === null) noGpu = 'WebGPU unavailable: no navigator.gpu';
+    else installNavigator(gpu);
+  }
+  const gpuSide = wantGpu && noGpu === null;
+  const peerDevices = [...(wantCpu ? ['wasm' as const] : []), ...(gpuSide ? ['webgpu' as const] : [])];
+  const systems: PeerSystem[] = [];
+  if (plan.systems.includes('gradient-lab')) {
+    if (wantCpu) systems.push(oursOn('cpu', cpuBackend));
+    if (gpuSide) systems.push(oursOn('webgpu', webgpu!));
+  }
+  for (const [name, load] of [['jax-js', loadJax], ['tfjs', loadTfjs]] as const) {
+    if (!plan.systems.includes(name) || peerDevices.length === 0) continue;
+    progress(`loading ${name} ...`);
+    systems.push(...await load(peerDevices));
+  }
+  // Without an adapter, every WebGPU system still gets rows, which say why they are empty.
+  if (wantGpu && noGpu !== null) for (const name of plan.systems) systems.push(unavailableSystem(name, 'webgpu', noGpu));
+  for (const s of systems) progress(`  ${s.system} ${s.device}: ${s.description}`);
+  return { systems, adapter: adapter === null ? 'not requested' : adapter.available ? adapter.name : `unavailable: ${adapter.reason}` };
+}
+
+function versions(): Record<string, string> {
+  const names = ['@jax-js/jax', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', 'webgpu'];
+  return Object.fromEntries(names.map((name) => {
+    try {
+      return [name, packageVersion(name)];
+    } catch {
+      return [name, 'not installed'];
+    }
+  }));
+}
+
+/**
+ * Peers print banners and warnings with console.log; they go to stderr so that stdout stays one
+ * JSON object under --json.
+ */
+async function withConsoleOnStderr<T>(io: BenchIo, body: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, info: console.info, warn: console.warn, debug: console.debug };
+  const toStderr = (...args: unknown[]) => {
+    io.stderr.write(`${args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ')}\n`);
+  };
+  Object.assign(console, { log: toStderr, info: toStderr, warn: toStderr, debug: toStderr });
+  try {
+    return await body();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+/** Measures every task of `plan` on every system. */
+export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersReport> {
+  const started = performance.now();
+  const loadStart = loadavg()[0];
+  const progress = (line: string) => io.stderr.write(`${line}\n`);
+  return withConsoleOnStderr(io, async () => {
+    const { systems, adapter } = await loadSystems(plan, progress);
+    const rows: PeerRow[] = [];
+    for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick')) {
+      progress(`${taskId(t)}`);
+      const inputs = taskInputs(t);
+      const reference = await referenceAnswer(t, inputs);
+      for (const s of systems) rows.push(...await measureSystem(s, t, inputs, reference, plan.policy, progress));
+    }
+    const cpu = cpus();
+    return {
+      adapter,
+      machine: {
+        cpus: cpu.length,
+        cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        loadavg: { start: loadStart, end: loadavg()[0] },
+      },
+      versions: versions(),
+      options: { widths: plan.widths, tasks: plan.tasks, repeats: plan.policy.repeats, preset: plan.preset },
+      tolerance: RELATIVE_TOLERANCE,
+      totalSeconds: (performance.now() - started) / 1000,
+      rows,
+    };
+  });
+}
+
+/** `npm run bench -- --peers ...` (argv without `--peers`): exit code 0, 1 if one of our own rows failed, 2 for a usage error. */
+export async function runPeersBench(argv: readonly string[], io: BenchIo): Promise<{ code: number; report?: PeersReport }> {
+  let plan: PeersPlan | 'help';
+  try {
+    plan = peersPlanFromArgs(argv);
+  } catch (err) {
+    if (!(err instanceof PeersUsageError)) throw err;
+    io.stderr.write(`bench --peers: ${err.message}\n\n${PEERS_USAGE}`);
+    return { code: 2 };
+  }
+  if (plan === 'help') {
+    io.stdout.write(PEERS_USAGE);
+    return { code: 0 };
+  }
+  const report = await runPeers(plan, io);
+  io.stdout.write(plan.json ? `${JSON.stringify(report, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n` : formatPeersReport(report));
+  // A peer's wrong answer is a finding; ours failing or disagreeing with our own f64 reference is not.
+  const oursFailed = report.rows.some((r) => r.system === 'gradient-lab' && /^(failed|wrong answer)/.test(r.note ?? ''));
+  return { code: oursFailed ? 1 : 0, report };
+}
