@@ -77,7 +77,7 @@ describe('--peers options', () => {
     expect(plan.widths).toEqual([64, 256]);
     expect(plan.tasks).toEqual(['primal', 'jvp', 'vjp', 'jacfwd', 'jacrev', 'hvp', 'gemm']);
     const full = peersPlanFromArgs(['--full']);
-    expect(full !== 'help' && full.widths).toEqual([64, 256, 1024]);
+    expect(full !== 'help' && full.widths).toEqual([64, 256, 1024, 4096]);
     expect(() => peersPlanFromArgs(['--tasks', 'jvp,hessian'])).toThrow(PeersUsageError);
     expect((await bench(['--peers', '--widths', 'x'])).code).toBe(2);
     expect((await bench(['--peers', '--help'])).stdout).toContain('--tasks');

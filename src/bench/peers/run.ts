@@ -20,13 +20,13 @@ export const PEERS_USAGE = `npm run bench -- --peers [options]
 Gradient Lab against jax-js (wasm, webgpu) and TensorFlow.js (wasm, webgpu), all WebGPU systems on
 one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter before it is timed.
 
-  --widths 64,256        widths w (n = m = w; default 64,256; --full adds 1024)
+  --widths 64,256        widths w (n = m = w; default 64,256; 1024 takes many minutes)
   --tasks jvp,vjp        only these tasks (${TASKS.join(', ')})
   --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
   --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm) or the WebGPU side
   --repeats N            timed runs after the checked warm-up, at least (default 5)
   --json                 one JSON object on stdout instead of the tables
-  --full                 widths 64,256,1024
+  --full                 widths 64,256,1024,4096 (4096 takes hours on SwiftShader)
   --quick                width 8, k = 1 and 4, one timed run: checks that everything runs
 `;
 
@@ -81,7 +81,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
   if (values.help) return 'help';
   if (values.quick && values.full) throw new PeersUsageError('--quick and --full cannot be combined');
   const preset = values.quick ? 'quick' : values.full ? 'full' : 'default';
-  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024] }[preset] : list(values.widths, '--widths').map((s) => {
+  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset] : list(values.widths, '--widths').map((s) => {
     const w = Number(s);
     if (!Number.isInteger(w) || w < 1) throw new PeersUsageError(`--widths: '${s}' is not a positive whole number`);
     return w;
