@@ -13,6 +13,9 @@ import { lossCase, squareCase, tallCase, type MlpCase } from './programs.ts';
 import type { BackendName, BenchReport, Row } from './report.ts';
 import { formatReport } from './table.ts';
 import type { PeersReport } from './peers/report.ts';
+import { parseList, parseWidths, pick, UsageError } from './args.ts';
+
+export { UsageError };
 
 export const USAGE = `npm run bench -- [options]
 
@@ -51,27 +54,6 @@ export interface BenchPlan {
 
 /** Largest width of the n ≠ m cases, so they stay within minutes even with --full. */
 const CROSSOVER_MAX = 1024;
-
-export class UsageError extends Error {}
-
-function parseList(text: string, what: string): string[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`${what} needs a comma-separated list`);
-  return items;
-}
-
-function parseWidths(text: string): number[] {
-  return parseList(text, '--widths').map((s) => {
-    const w = Number(s);
-    if (!Number.isInteger(w) || w < 1) throw new UsageError(`--widths: '${s}' is not a positive whole number`);
-    return w;
-  });
-}
-
-function pick<T extends string>(items: readonly string[], allowed: readonly T[], what: string): T[] {
-  for (const item of items) if (!allowed.includes(item as T)) throw new UsageError(`${what}: unknown '${item}' (choose from ${allowed.join(', ')})`);
-  return allowed.filter((a) => items.includes(a));
-}
 
 /** The plan for a command line; throws UsageError for a malformed one. */
 export function planFromArgs(argv: readonly string[]): BenchPlan | 'help' {

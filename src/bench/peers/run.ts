@@ -14,6 +14,10 @@ import { installNavigator, packageVersion, unavailableSystem, type Formulation, 
 import { formatPeersReport } from './table.ts';
 import { peerTasks, taskId, taskInputs, TASKS, type Answer, type HostInputs, type PeerTask, type TaskName } from './tasks.ts';
 import { loadTfjs } from './tfjs.ts';
+import { parseList, parseWidths, pick, UsageError } from '../args.ts';
+
+/** The peers command line's usage error (the benchmark's own). */
+export { UsageError as PeersUsageError };
 
 export const PEERS_USAGE = `npm run bench -- --peers [options]
 
@@ -47,22 +51,11 @@ export interface PeersPlan {
   readonly json: boolean;
 }
 
-export class PeersUsageError extends Error {}
-
-function list(text: string, what: string): string[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new PeersUsageError(`${what} needs a comma-separated list`);
-  return items;
-}
-
 function choose<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] {
-  if (text === undefined) return [...allowed];
-  const items = list(text, what);
-  for (const item of items) if (!allowed.includes(item as T)) throw new PeersUsageError(`${what}: unknown '${item}' (choose from ${allowed.join(', ')})`);
-  return allowed.filter((a) => items.includes(a));
+  return text === undefined ? [...allowed] : pick(parseList(text, what), allowed, what);
 }
 
-/** The plan for the arguments after `--peers`; throws PeersUsageError for a malformed one. */
+/** The plan for the arguments after `--peers`; throws UsageError for a malformed one. */
 export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
   let values;
   try {
@@ -76,18 +69,14 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new PeersUsageError(errorMessage(err));
+    throw new UsageError(errorMessage(err));
   }
   if (values.help) return 'help';
-  if (values.quick && values.full) throw new PeersUsageError('--quick and --full cannot be combined');
+  if (values.quick && values.full) throw new UsageError('--quick and --full cannot be combined');
   const preset = values.quick ? 'quick' : values.full ? 'full' : 'default';
-  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset] : list(values.widths, '--widths').map((s) => {
-    const w = Number(s);
-    if (!Number.isInteger(w) || w < 1) throw new PeersUsageError(`--widths: '${s}' is not a positive whole number`);
-    return w;
-  });
+  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset] : parseWidths(values.widths);
   const repeats = values.repeats === undefined ? (preset === 'quick' ? 1 : 5) : Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new PeersUsageError(`--repeats: '${values.repeats}' is not a positive whole number`);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats: '${values.repeats}' is not a positive whole number`);
   return {
     preset,
     widths: [...new Set(widths)].sort((a, b) => a - b),
@@ -262,7 +251,7 @@ export async function runPeersBench(argv: readonly string[], io: BenchIo): Promi
   try {
     plan = peersPlanFromArgs(argv);
   } catch (err) {
-    if (!(err instanceof PeersUsageError)) throw err;
+    if (!(err instanceof UsageError)) throw err;
     io.stderr.write(`bench --peers: ${err.message}\n\n${PEERS_USAGE}`);
     return { code: 2 };
   }
