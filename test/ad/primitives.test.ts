@@ -2,25 +2,15 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { GraphBuilder } from '../../src/ir/builder.ts';
 import type { NodeId } from '../../src/ir/graph.ts';
-import { UNARY_PRIMS, type BinaryPrim, type UnaryPrim } from '../../src/ir/primitives.ts';
+import { UNARY_PRIMS } from '../../src/ir/primitives.ts';
 import type { Shape } from '../../src/ir/shape.ts';
 import type { AdCase } from '../support/ad-harness.ts';
 import { checkCase } from './check-case.ts';
+import { BINARY_DOMAINS, UNARY_DOMAINS } from '../support/domains.ts';
 
 const RUNS = { numRuns: 40 };
 const dim = fc.integer({ min: 1, max: 4 });
 const shape = (maxRank: number) => fc.array(dim, { maxLength: maxRank });
-
-/** Inputs away from kinks and outside-domain points: |x| in [0.2, 2] with a random sign. */
-const awayFromZero = (u: number) => (u < 0.5 ? -1 : 1) * (0.2 + 3.6 * Math.abs(u - 0.5));
-const DOMAINS: Partial<Record<UnaryPrim, (u: number) => number>> = {
-  log: (u) => 0.2 + 3 * u,
-  sqrt: (u) => 0.2 + 3 * u,
-  tan: (u) => 2.4 * u - 1.2,
-  relu: awayFromZero,
-  abs: awayFromZero,
-  sign: awayFromZero,
-};
 
 /** Right-aligned broadcasting partners of `out`: a random suffix with some sizes set to 1. */
 const broadcastPair = shape(3).chain((out) =>
@@ -28,16 +18,11 @@ const broadcastPair = shape(3).chain((out) =>
     .map((specs) => specs.map(([rank, ones]) => out.slice(out.length - rank).map((d, i) => (ones[i + out.length - rank] ? 1 : d))) as Shape[]),
 );
 
-const binaryDomain: Partial<Record<BinaryPrim, (u: number, arg: number) => number>> = {
-  div: (u, arg) => (arg === 1 ? awayFromZero(u) : 4 * u - 2),
-  pow: (u, arg) => (arg === 0 ? 0.5 + 1.5 * u : 4 * u - 2),
-};
-
 describe('every primitive: JVP/VJP/HVP against finite differences, dot-product test, batching', () => {
   for (const prim of UNARY_PRIMS) {
     it(prim, () => {
       fc.assert(fc.property(shape(3), fc.nat(), (s, seed) => {
-        const sample = DOMAINS[prim];
+        const sample = UNARY_DOMAINS[prim];
         checkCase({ name: prim, shapes: [s], build: (b, [x]) => b.unary(prim, x), sample: sample && ((u) => sample(u)) }, seed);
       }), RUNS);
     });
@@ -46,7 +31,7 @@ describe('every primitive: JVP/VJP/HVP against finite differences, dot-product t
   for (const prim of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const) {
     it(`${prim} with broadcasting`, () => {
       fc.assert(fc.property(broadcastPair, fc.nat(), (shapes, seed) => {
-        checkCase({ name: prim, shapes, build: (b, [x, y]) => b.apply(prim, [x, y], {}), sample: binaryDomain[prim] }, seed);
+        checkCase({ name: prim, shapes, build: (b, [x, y]) => b.apply(prim, [x, y], {}), sample: BINARY_DOMAINS[prim] }, seed);
       }), RUNS);
     });
   }

@@ -9,6 +9,7 @@ import { formatShape, numel, type Shape } from '../../src/ir/shape.ts';
 import { graphOf, randomLike, sampleInputs, shapesOf, type AdCase, type Values } from '../support/ad-harness.ts';
 import { ErrorLog, gpuTolerance, type Family } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
+import { BINARY_DOMAINS as SHARED_BINARY_DOMAINS, UNARY_DOMAINS } from '../support/domains.ts';
 
 const rt = await getTestRuntime();
 
@@ -33,21 +34,10 @@ function batchesFor(graph: Graph, seed: number, every: boolean): { jvp: number[]
   return { jvp: [pick(seed)], vjp: [pick(seed + 1)] };
 }
 
-/** Inputs away from kinks and outside-domain points: |x| in [0.2, 2] with a random sign (as in test/ad). */
-const awayFromZero = (u: number) => (u < 0.5 ? -1 : 1) * (0.2 + 3.6 * Math.abs(u - 0.5));
-const UNARY_DOMAINS: Partial<Record<UnaryPrim, (u: number) => number>> = {
-  log: (u) => 0.2 + 3 * u,
-  sqrt: (u) => 0.2 + 3 * u,
-  tan: (u) => 2.4 * u - 1.2,
-  relu: awayFromZero,
-  abs: awayFromZero,
-  sign: awayFromZero,
-};
 /** Few distinct values, so that comparisons meet ties. */
 const coarse = (u: number) => Math.floor(5 * u) / 2 - 1;
 const BINARY_DOMAINS: Partial<Record<BinaryPrim, (u: number, arg: number) => number>> = {
-  div: (u, arg) => (arg === 1 ? awayFromZero(u) : 4 * u - 2),
-  pow: (u, arg) => (arg === 0 ? 0.5 + 1.5 * u : 4 * u - 2),
+  ...SHARED_BINARY_DOMAINS,
   greater: coarse,
   equal: coarse,
 };
