@@ -6,7 +6,7 @@
 // grad, jacfwd, jacrev). The "hand-written" ones write the same derivative out as batched matrix
 // products, to show what jax-js reaches when a user fuses it by hand.
 import type * as JaxModule from '@jax-js/jax';
-import { packageVersion, unavailableSystem, type DeviceName, type Formulation, type PeerSystem } from './system.ts';
+import { unavailableSystem, type DeviceName, type Formulation, type PeerLoadOptions, type PeerSystem } from './system.ts';
 import { f32, type FnName, type HostInputs, type PeerTask } from './tasks.ts';
 
 type Jax = typeof JaxModule;
@@ -209,12 +209,10 @@ function jaxOn(jax: Jax, device: JaxDevice, version: string): PeerSystem {
 }
 
 /** jax-js on each requested device, or a stand-in per device that says why it is missing. */
-export async function loadJax(devices: readonly JaxDevice[]): Promise<PeerSystem[]> {
+export async function loadJax(devices: readonly JaxDevice[], { version }: PeerLoadOptions): Promise<PeerSystem[]> {
   let jax: Jax;
   let available: string[];
-  let version = 'unknown';
   try {
-    version = packageVersion('@jax-js/jax');
     jax = await import('@jax-js/jax');
     available = await jax.init(...devices);
   } catch (err) {

@@ -49,8 +49,8 @@ const FORMULATION: Record<PeerTask['task'], string> = {
   gemm: 'evaluate A @ B',
 };
 
-/** Gradient Lab on one backend, in f32 like every peer. */
-export function oursOn(device: Extract<DeviceName, 'cpu' | 'webgpu'>, backend: Backend): PeerSystem {
+/** Gradient Lab on one backend (the CPU interpreter unless given), in f32 like every peer. */
+export function oursOn(device: Extract<DeviceName, 'cpu' | 'webgpu'>, backend: Backend = cpuBackend): PeerSystem {
   return {
     system: 'gradient-lab',
     device,

@@ -6,13 +6,15 @@ import { parseArgs } from 'node:util';
 import { cpuBackend } from '../../api/backend.ts';
 import { loadBackends } from '../context.ts';
 import type { BenchIo } from '../main.ts';
-import { agreement, errorMessage, measure, TOLERANCE, type MeasurePolicy } from '../measure.ts';
+import { errorMessage, type MeasurePolicy } from '../measure.ts';
+import { measureTask, RELATIVE_TOLERANCE } from './compare.ts';
 import { loadJax } from './jax.ts';
-import { oursOn, referenceAnswer } from './ours.ts';
+import { installNavigator, packageVersion } from './node.ts';
+import { oursOn } from './ours.ts';
 import type { PeerRow, PeersReport } from './report.ts';
-import { installNavigator, packageVersion, unavailableSystem, type Formulation, type PeerSystem } from './system.ts';
+import { SIDES, unavailableSystem, type PeerSystem, type Side } from './system.ts';
 import { formatPeersReport } from './table.ts';
-import { peerTasks, taskId, taskInputs, TASKS, type Answer, type HostInputs, type PeerTask, type TaskName } from './tasks.ts';
+import { peerTasks, taskId, TASKS, type TaskName } from './tasks.ts';
 import { loadTfjs } from './tfjs.ts';
 import { parseList, parseWidths, pick, UsageError } from '../args.ts';
 
@@ -35,11 +37,6 @@ one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter 
 `;
 
 const SYSTEMS = ['gradient-lab', 'jax-js', 'tfjs'] as const;
-const SIDES = ['cpu', 'webgpu'] as const;
-type Side = (typeof SIDES)[number];
-
-/** Relative tolerance for every answer: all systems compute in f32. */
-export const RELATIVE_TOLERANCE = TOLERANCE.f32;
 
 export interface PeersPlan {
   readonly preset: 'quick' | 'default' | 'full';
@@ -90,69 +87,6 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
   };
 }
 
-/** An answer that disagrees with the reference: the row reports it instead of a time. */
-class WrongAnswer extends Error {}
-
-/** max |answer − reference| and, for a wrong square Jacobian, whether it is the transpose. */
-function check(t: PeerTask, answer: Answer, reference: Float64Array | Float32Array) {
-  const got = Float64Array.from(answer);
-  const agree = agreement(got, reference, RELATIVE_TOLERANCE);
-  if (agree.ok) return { ...agree, problem: null };
-  if (got.length !== reference.length) return { ...agree, maxAbsDiff: Infinity, problem: `wrong answer: ${got.length} values, expected ${reference.length}` };
-  let what = 'wrong answer';
-  if ((t.task === 'jacfwd' || t.task === 'jacrev') && t.n === t.m) {
-    const transposed = new Float64Array(got.length);
-    for (let i = 0; i < t.m; i++) for (let j = 0; j < t.n; j++) transposed[i * t.n + j] = got[j * t.m + i];
-    if (agreement(transposed, reference, RELATIVE_TOLERANCE).ok) what += ': it is Jᵀ, the transpose of the Jacobian';
-  }
-  const problem = `${what} (max |Δ| ${agree.maxAbsDiff.toExponential(2)} > tolerance ${agree.tolerance.toExponential(2)})`;
-  return { ...agree, problem };
-}
-
-async function measureFormulation(s: PeerSystem, t: PeerTask, f: Formulation, reference: Float64Array | Float32Array, policy: MeasurePolicy): Promise<PeerRow> {
-  const base = { system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: f.name, manual: f.manual };
-  let checked: ReturnType<typeof check> | null = null;
-  try {
-    // The warm-up run's answer is checked before any timed run: a wrong answer is never timed.
-    const timing = await measure(async () => {
-      const answer = await f.run();
-      if (checked === null) {
-        checked = check(t, answer, reference);
-        if (checked.problem !== null) throw new WrongAnswer(checked.problem);
-      }
-      return null;
-    }, policy);
-    const { maxAbsDiff, scale } = checked!;
-    return { ...base, ms: timing.ms, runs: timing.runs, maxAbsDiff, scale, note: timing.warm ? null : 'one cold run (too slow to repeat)' };
-  } catch (err) {
-    const c = checked as ReturnType<typeof check> | null;
-    const note = err instanceof WrongAnswer ? err.message : `failed: ${errorMessage(err)}`;
-    return { ...base, ms: null, runs: 0, maxAbsDiff: c?.maxAbsDiff ?? null, scale: c?.scale ?? null, note };
-  } finally {
-    f.dispose?.();
-  }
-}
-
-async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, policy: MeasurePolicy, progress: (line: string) => void): Promise<PeerRow[]> {
-  let formulations: Formulation[] | { unsupported: string };
-  try {
-    formulations = s.formulations(t, inputs);
-  } catch (err) {
-    formulations = { unsupported: `failed to set up: ${errorMessage(err)}` };
-  }
-  if (!Array.isArray(formulations)) {
-    const note = formulations.unsupported;
-    return [{ system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: null, manual: false, ms: null, runs: 0, maxAbsDiff: null, scale: null, note }];
-  }
-  const rows: PeerRow[] = [];
-  for (const f of formulations) {
-    const row = await measureFormulation(s, t, f, reference, policy);
-    progress(`  ${s.system} ${s.device}, ${f.name}: ${row.ms === null ? row.note : `${row.ms.toFixed(2)} ms, max |Δ| ${row.maxAbsDiff!.toExponential(1)}`}`);
-    rows.push(row);
-  }
-  return rows;
-}
-
 /** Every requested system; the WebGPU peers get our own Dawn instance as navigator.gpu first. */
 async function loadSystems(plan: PeersPlan, progress: (line: string) => void): Promise<{ systems: PeerSystem[]; adapter: string }> {
   const wantCpu = plan.sides.includes('cpu');
@@ -173,10 +107,16 @@ async function loadSystems(plan: PeersPlan, progress: (line: string) => void): P
     if (wantCpu) systems.push(oursOn('cpu', cpuBackend));
     if (gpuSide) systems.push(oursOn('webgpu', webgpu!));
   }
-  for (const [name, load] of [['jax-js', loadJax], ['tfjs', loadTfjs]] as const) {
+  for (const [name, pkg, load] of [['jax-js', '@jax-js/jax', loadJax], ['tfjs', '@tensorflow/tfjs', loadTfjs]] as const) {
     if (!plan.systems.includes(name) || peerDevices.length === 0) continue;
     progress(`loading ${name} ...`);
-    systems.push(...await load(peerDevices));
+    let version = 'unknown';
+    try {
+      version = packageVersion(pkg);
+    } catch {
+      // not installed: the loader's import fails and its rows say so
+    }
+    systems.push(...await load(peerDevices, { version }));
   }
   // Without an adapter, every WebGPU system still gets rows, which say why they are empty.
   if (wantGpu && noGpu !== null) for (const name of plan.systems) systems.push(unavailableSystem(name, 'webgpu', noGpu));
@@ -222,9 +162,7 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
     const rows: PeerRow[] = [];
     for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick')) {
       progress(`${taskId(t)}`);
-      const inputs = taskInputs(t);
-      const reference = await referenceAnswer(t, inputs);
-      for (const s of systems) rows.push(...await measureSystem(s, t, inputs, reference, plan.policy, progress));
+      rows.push(...await measureTask(t, systems, { policy: plan.policy, progress }));
     }
     const cpu = cpus();
     return {

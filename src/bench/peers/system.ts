@@ -1,13 +1,18 @@
-// What every compared system provides: for each task, the ways it can compute it. Also the Node
-// set-up the peers need: `navigator.gpu` pointing at our own Dawn instance, so that every WebGPU
-// system runs on the same adapter.
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// What every compared system provides: for each task, the ways it can compute it. Nothing here
+// depends on Node or the browser: the set-up each one needs lives in node.ts and in the app's engine.
 import type { Answer, HostInputs, PeerTask } from './tasks.ts';
 
 export type SystemName = 'gradient-lab' | 'jax-js' | 'tfjs';
 export type DeviceName = 'cpu' | 'wasm' | 'webgpu';
+
+/** The two sides of the comparison: ours on the CPU against the peers on WebAssembly, and everyone on WebGPU. */
+export const SIDES = ['cpu', 'webgpu'] as const;
+export type Side = (typeof SIDES)[number];
+
+/** The side a device belongs to. */
+export function sideOf(device: DeviceName): Side {
+  return device === 'webgpu' ? 'webgpu' : 'cpu';
+}
 
 /** One way of computing a task: host inputs in, host answer out (upload, compute, readback). */
 export interface Formulation {
@@ -33,40 +38,15 @@ export interface PeerSystem {
   formulations(task: PeerTask, inputs: HostInputs): Formulation[] | Unsupported;
 }
 
+/** What a peer's loader is told by its environment. */
+export interface PeerLoadOptions {
+  /** The installed package's version, for descriptions and notes. */
+  readonly version: string;
+  /** TF.js only: where its .wasm binaries are served (file name → URL); unset in Node, which reads them from disk. */
+  readonly wasmPaths?: Readonly<Record<string, string>>;
+}
+
 /** A system that could not be loaded: every task says why. */
 export function unavailableSystem(system: SystemName, device: DeviceName, reason: string): PeerSystem {
   return { system, device, description: `${system} on ${device}: ${reason}`, formulations: () => ({ unsupported: reason }) };
-}
-
-/**
- * Makes `gpu` (our Dawn instance) the `navigator.gpu` that jax-js and TF.js look for; both read
- * `navigator` when they initialise, so call this before importing them. Node 20 has no navigator;
- * newer Node has one without `gpu`, which gets the property added.
- */
-export function installNavigator(gpu: GPU): void {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (g.navigator?.gpu === gpu) return;
-  if (g.navigator === undefined) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
-  } else {
-    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  }
-}
-
-const require = createRequire(import.meta.url);
-
-/** The installed version of a package, read from its package.json (its exports may hide the file). */
-export function packageVersion(name: string): string {
-  let dir = dirname(require.resolve(name));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name) return pkg.version ?? 'unknown';
-    } catch {
-      // no package.json at this level: keep climbing
-    }
-    const up = dirname(dir);
-    if (up === dir) return 'unknown';
-    dir = up;
-  }
 }

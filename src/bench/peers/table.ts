@@ -1,67 +1,32 @@
 // The peer comparison as two text tables, one per side (CPU and WebGPU): a row per task, width and
 // k; a column per system with its median ms; then each peer's time over ours.
-import { ratio } from '../measure.ts';
 import { alignedTable, Footnotes, num } from '../table.ts';
-import type { PeerRow, PeersReport } from './report.ts';
-import type { DeviceName, SystemName } from './system.ts';
-import { TASKS } from './tasks.ts';
-
-/** A column: one system on one device, its AD formulations or its hand-written ones. */
-interface Column {
-  readonly header: string;
-  readonly system: SystemName;
-  readonly device: DeviceName;
-  readonly manual: boolean;
-}
-
-const SIDES: readonly { title: string; columns: readonly Column[] }[] = [
-  {
-    title: 'CPU: Gradient Lab (TypeScript interpreter) against jax-js and TF.js on WebAssembly',
-    columns: [
-      { header: 'ours cpu', system: 'gradient-lab', device: 'cpu', manual: false },
-      { header: 'jax-js wasm', system: 'jax-js', device: 'wasm', manual: false },
-      { header: 'jax-js wasm, by hand', system: 'jax-js', device: 'wasm', manual: true },
-      { header: 'TF.js wasm', system: 'tfjs', device: 'wasm', manual: false },
-    ],
-  },
-  {
-    title: 'WebGPU: every system on the same adapter',
-    columns: [
-      { header: 'ours webgpu', system: 'gradient-lab', device: 'webgpu', manual: false },
-      { header: 'jax-js webgpu', system: 'jax-js', device: 'webgpu', manual: false },
-      { header: 'jax-js webgpu, by hand', system: 'jax-js', device: 'webgpu', manual: true },
-      { header: 'TF.js webgpu', system: 'tfjs', device: 'webgpu', manual: false },
-    ],
-  },
-];
+import type { PeersReport } from './report.ts';
+import { cellMs, SIDE_COLUMNS, sideLines, type Cell } from './summary.ts';
+import { SIDES, type Side } from './system.ts';
 
 /** The fastest correct formulation's time, with footnotes for the ones that have a note. */
-function cell(rows: readonly PeerRow[], notes: Footnotes): { text: string; ms: number | null } {
-  if (rows.length === 0) return { text: '—', ms: null };
-  const timed = rows.filter((r) => r.ms !== null);
-  const best = timed.length === 0 ? null : timed.reduce((a, b) => (b.ms! < a.ms! ? b : a));
+function cellText(cell: Cell, notes: Footnotes): string {
   // The same defect at every width gets one footnote: the numbers stay in the JSON.
-  const refs = rows.filter((r) => r.note !== null).map((r) => {
-    const note = r.note!.replace(/ \(max \|Δ\| .*\)$/, '');
-    return notes.ref(r.formulation === null ? note : `${r.formulation}: ${note}`);
-  });
-  const marks = [...new Set(refs)].join('');
-  if (best !== null) return { text: `${num(best.ms)}${marks === '' ? '' : ` ${marks}`}`, ms: best.ms };
-  const word = rows.some((r) => r.note?.startsWith('wrong answer')) ? '✗' : rows.some((r) => r.note?.startsWith('not supported')) ? 'n/s' : 'n/a';
-  return { text: `${word} ${marks}`, ms: null };
+  const marks = [...new Set(cell.notes.map((n) => notes.ref(n.replace(/ \(max \|Δ\| .*\)$/, ''))))].join('');
+  switch (cell.verdict) {
+    case 'absent': return '—';
+    case 'timed': return `${num(cellMs(cell))}${marks === '' ? '' : ` ${marks}`}`;
+    case 'wrong': return `✗ ${marks}`;
+    case 'unsupported': return `n/s ${marks}`;
+    case 'unavailable': return `n/a ${marks}`;
+    default: return cell.verdict satisfies never;
+  }
 }
 
-function sideTable(report: PeersReport, title: string, columns: readonly Column[]): string | null {
-  const mine = report.rows.filter((r) => columns.some((c) => c.system === r.system && c.device === r.device));
-  if (mine.length === 0) return null;
+function sideTable(report: PeersReport, side: Side): string | null {
+  const { title, columns } = SIDE_COLUMNS[side];
+  const lines = sideLines(report.rows, side);
+  if (lines.length === 0) return null;
   const notes = new Footnotes();
-  const keys = [...new Map(mine.map((r) => [`${r.n} ${TASKS.indexOf(r.task)} ${r.fn} ${r.k}`, r])).values()];
-  const body = keys.map((key) => {
-    const same = mine.filter((r) => r.n === key.n && r.task === key.task && r.fn === key.fn && r.k === key.k);
-    const cells = columns.map((c) => cell(same.filter((r) => r.system === c.system && r.device === c.device && r.manual === c.manual), notes));
-    const ours = cells[0].ms;
-    return [key.task, key.fn, `${key.n}`, `${key.k}`, ...cells.map((c) => c.text), ...cells.slice(1).map((c) => num(ratio(c.ms, ours)))];
-  });
+  const body = lines.map((line) => [
+    line.task, line.fn, `${line.n}`, `${line.k}`, ...line.cells.map((c) => cellText(c, notes)), ...line.ratios.map(num),
+  ]);
   const header = ['task', 'fn', 'w', 'k', ...columns.map((c) => c.header), ...columns.slice(1).map((c) => `${c.header.replace(/ (wasm|webgpu)/, '')}/ours`)];
   const table = alignedTable(header, body, `llrr${'r'.repeat(columns.length * 2 - 1)}`);
   const footer = notes.render();
@@ -78,6 +43,6 @@ export function formatPeersReport(report: PeersReport): string {
     `median ms per call (host arrays in, answer read back); every system in f32; answers checked against ours in f64 (max |Δ| ≤ ${report.tolerance} · max |answer|) before timing; ${report.totalSeconds.toFixed(0)} s in all`,
     'ratios: peer ms / ours, so above 1 means ours is faster; "by hand" = the derivative written out as matrix products and jit-compiled; n/s = not supported, ✗ = wrong answer',
   ];
-  const tables = SIDES.map((s) => sideTable(report, s.title, s.columns)).filter((t): t is string => t !== null);
+  const tables = SIDES.map((side) => sideTable(report, side)).filter((t): t is string => t !== null);
   return `${[head.join('\n'), ...tables].join('\n\n')}\n`;
 }

@@ -3,7 +3,7 @@
 // k cotangents goes through one tf.grad of the function applied to k copies of x (a [k, n] matrix),
 // with the cotangents as the rows of dy: the backward pass is then a matrix product.
 import type * as TfModule from '@tensorflow/tfjs';
-import { packageVersion, unavailableSystem, type DeviceName, type Formulation, type PeerSystem } from './system.ts';
+import { unavailableSystem, type DeviceName, type Formulation, type PeerLoadOptions, type PeerSystem } from './system.ts';
 import { f32, type HostInputs, type PeerTask } from './tasks.ts';
 
 type Tf = typeof TfModule;
@@ -85,13 +85,15 @@ function tfOn(tf: Tf, device: TfDevice, version: string): PeerSystem {
 }
 
 /** TF.js on each requested backend, or a stand-in per device that says why it is missing. */
-export async function loadTfjs(devices: readonly TfDevice[]): Promise<PeerSystem[]> {
+export async function loadTfjs(devices: readonly TfDevice[], { version, wasmPaths }: PeerLoadOptions): Promise<PeerSystem[]> {
   let tf: Tf;
-  let version = 'unknown';
   try {
-    version = packageVersion('@tensorflow/tfjs');
     tf = await import('@tensorflow/tfjs');
-    if (devices.includes('wasm')) await import('@tensorflow/tfjs-backend-wasm');
+    if (devices.includes('wasm')) {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // In a browser the binaries are wherever the bundler put them; without this TF.js looks beside its script.
+      if (wasmPaths !== undefined) wasm.setWasmPaths({ ...wasmPaths });
+    }
     if (devices.includes('webgpu')) await import('@tensorflow/tfjs-backend-webgpu');
   } catch (err) {
     const reason = `could not load TensorFlow.js: ${err instanceof Error ? err.message : String(err)}`;

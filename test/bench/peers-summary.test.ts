@@ -1,0 +1,81 @@
+// The peer comparison's shared pieces without any peer loaded: answer checking (including the
+// transposed-Jacobian diagnosis) and the arrangement of rows into lines, cells and ratios.
+import { describe, expect, it } from 'vitest';
+import { checkAnswer, measureTask, RELATIVE_TOLERANCE } from '../../src/bench/peers/compare.ts';
+import { oursOn, referenceAnswer } from '../../src/bench/peers/ours.ts';
+import type { PeerRow } from '../../src/bench/peers/report.ts';
+import { cellMs, sideLines } from '../../src/bench/peers/summary.ts';
+import { sideOf, unavailableSystem } from '../../src/bench/peers/system.ts';
+import { peerTasks, taskInputs } from '../../src/bench/peers/tasks.ts';
+
+const row = (over: Partial<PeerRow>): PeerRow => ({
+  system: 'gradient-lab', device: 'cpu', fn: 'layer', task: 'vjp', n: 8, m: 8, k: 1,
+  formulation: 'f', manual: false, ms: 1, runs: 3, maxAbsDiff: 0, scale: 1, note: null, ...over,
+});
+
+describe('checkAnswer', () => {
+  const [jac] = peerTasks([4], ['jacrev'], true);
+  it('accepts the reference, names a transposed Jacobian, and counts values', async () => {
+    const reference = await referenceAnswer(jac, taskInputs(jac));
+    expect(checkAnswer(jac, reference, reference).problem).toBeNull();
+    const transposed = new Float64Array(16);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) transposed[j * 4 + i] = reference[i * 4 + j];
+    expect(checkAnswer(jac, transposed, reference).problem).toMatch(/^wrong answer: it is Jᵀ/);
+    expect(checkAnswer(jac, new Float64Array(3), reference).problem).toBe('wrong answer: 3 values, expected 16');
+    const nudged = Float64Array.from(reference, (x, i) => (i === 0 ? x + 10 * RELATIVE_TOLERANCE : x));
+    expect(checkAnswer(jac, nudged, reference).problem).toMatch(/^wrong answer \(max \|Δ\|/);
+  });
+});
+
+describe('measureTask', () => {
+  it('times ours, reports each system as it finishes, and gives an unloadable system a row that says why', async () => {
+    const [t] = peerTasks([4], ['gemm'], true);
+    const heard: string[] = [];
+    const rows = await measureTask(t, [oursOn('cpu'), unavailableSystem('tfjs', 'wasm', 'could not load TensorFlow.js: test')], {
+      policy: { repeats: 1, minMs: 0, budgetMs: 100, coldOnlyMs: 10_000 },
+      onRows: (s, r) => heard.push(`${s.system} ${r.length}`),
+    });
+    expect(heard).toEqual(['gradient-lab 1', 'tfjs 1']);
+    expect(rows[0]).toMatchObject({ system: 'gradient-lab', task: 'gemm', n: 4, k: 4, note: null });
+    expect(rows[0].ms).toBeGreaterThan(0);
+    expect(rows[1]).toMatchObject({ system: 'tfjs', ms: null, formulation: null, note: 'could not load TensorFlow.js: test' });
+  });
+
+  it('stops at an aborted signal', async () => {
+    const [t] = peerTasks([4], ['primal'], true);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(measureTask(t, [oursOn('cpu')], { policy: { repeats: 1, minMs: 0, budgetMs: 10, coldOnlyMs: 10 }, signal: controller.signal })).rejects.toThrow();
+  });
+});
+
+describe('sideLines', () => {
+  const rows: PeerRow[] = [
+    row({ ms: 2 }),
+    row({ system: 'jax-js', device: 'wasm', formulation: 'jit(vjp)', ms: 3 }),
+    row({ system: 'jax-js', device: 'wasm', formulation: 'jit(vjp) slower', ms: 5 }),
+    row({ system: 'jax-js', device: 'wasm', formulation: 'jit(hand-written VJP)', manual: true, ms: 1 }),
+    row({ system: 'tfjs', device: 'wasm', formulation: 'tf.grad', ms: null, maxAbsDiff: 1, note: 'wrong answer (max |Δ| 1 > tolerance 1e-4)' }),
+    row({ system: 'gradient-lab', device: 'webgpu', ms: 4 }),
+    row({ system: 'tfjs', device: 'webgpu', formulation: null, ms: null, note: 'not supported: no JVP' }),
+    row({ task: 'primal', ms: 1 }),
+  ];
+
+  it('puts one line per task and width on each side, the fastest correct time per cell, and peer/ours ratios', () => {
+    const cpu = sideLines(rows, 'cpu');
+    expect(cpu.map((l) => l.task)).toEqual(['primal', 'vjp']);
+    const vjp = cpu[1];
+    expect(vjp.cells.map(cellMs)).toEqual([2, 3, 1, null]);
+    expect(vjp.cells.map((c) => c.verdict)).toEqual(['timed', 'timed', 'timed', 'wrong']);
+    expect(vjp.cells[3].notes).toEqual(['tf.grad: wrong answer (max |Δ| 1 > tolerance 1e-4)']);
+    expect(vjp.ratios).toEqual([1.5, 0.5, null]);
+
+    const [gpu] = sideLines(rows, 'webgpu');
+    expect(gpu.cells.map((c) => c.verdict)).toEqual(['timed', 'absent', 'absent', 'unsupported']);
+    expect(gpu.cells[3].notes).toEqual(['not supported: no JVP']);
+  });
+
+  it('maps devices to sides', () => {
+    expect([sideOf('cpu'), sideOf('wasm'), sideOf('webgpu')]).toEqual(['cpu', 'cpu', 'webgpu']);
+  });
+});
