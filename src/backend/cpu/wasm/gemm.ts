@@ -1,0 +1,88 @@
+// GEMM on the WebAssembly SIMD kernel (gemm-kernel.ts), BLIS-style: op(A) and op(B) are packed into the
+// kernel's memory as panels, the kernel sweeps cache-sized blocks of them, and C is copied back out.
+import type { GemmOperand } from '../gemm.ts';
+import type { DType, FloatArray } from '../tensor.ts';
+import { KERNEL_SHAPES, tileCols } from './gemm-kernel.ts';
+import { ensureMemory, kernelFor } from './module.ts';
+
+/**
+ * Block sizes. A block of k is KC steps, so a B panel's block (KC × 8 f32 or × 4 f64 = 8 KiB) stays in L1
+ * while the A panels of a row block pass over it; a row block is MC rows of A (MC × KC × 8 bytes = 256 KiB
+ * in f64), which stays in L2 while the B panels pass.
+ */
+const KC = 256;
+const MC = 128;
+
+/**
+ * Packs `count` vectors of length K, vector p's element k at src[offset + p·stride + k·kStride], into
+ * panels of `width` vectors: panel q holds, for each k in order, its `width` values contiguously (zeros
+ * past `count`). The rows of op(A) and the columns of op(B) are both packed this way, whatever their
+ * layout, so the micro-kernel reads only contiguous memory.
+ */
+function packPanels(dst: FloatArray, dstStart: number, src: FloatArray, offset: number, count: number, K: number, stride: number, kStride: number, width: number): void {
+  for (let p0 = 0; p0 < count; p0 += width) {
+    const w = Math.min(width, count - p0);
+    let d = dstStart + p0 * K;
+    for (let k = 0; k < K; k++, d += width) {
+      const s = offset + p0 * stride + k * kStride;
+      for (let r = 0; r < w; r++) dst[d + r] = src[s + r * stride];
+      for (let r = w; r < width; r++) dst[d + r] = 0;
+    }
+  }
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Which kernel fits these arrays: f32 when all three are f32, f64 when C is f64 (f32 inputs widen exactly). */
+function kernelDType(a: FloatArray, b: FloatArray, c: FloatArray): DType | null {
+  if (c instanceof Float64Array) return 'f64';
+  return a instanceof Float32Array && b instanceof Float32Array ? 'f32' : null;
+}
+
+/**
+ * C[M,N] = op(A)[M,K] · op(B)[K,N] into `c` at `cOffset`, like the TypeScript gemm (in f64, the same bits).
+ * Returns false, having written nothing, when the kernel is unavailable or the product does not fit its
+ * memory; the caller then uses the TypeScript gemm.
+ */
+export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): boolean {
+  const dtype = kernelDType(a.data, b.data, c);
+  const kernel = dtype === null ? null : kernelFor(dtype);
+  if (kernel === null || dtype === null) return false;
+  if (M === 0 || N === 0 || K === 0) {
+    c.fill(0, cOffset, cOffset + M * N);
+    return true;
+  }
+  const shape = KERNEL_SHAPES[dtype];
+  const NR = tileCols(shape);
+  const MR = shape.rows;
+  const Mp = roundUp(M, MR);
+  const Np = roundUp(N, NR);
+  const bytes = dtype === 'f32' ? 4 : 8;
+  const aStart = 0;
+  const bStart = aStart + Mp * K;
+  const cStart = bStart + Np * K;
+  if (!ensureMemory(kernel, (cStart + Mp * Np) * bytes)) return false;
+  const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
+
+  // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed; likewise columns of op(B).
+  packPanels(mem, aStart, a.data, a.offset, M, K, a.trans ? 1 : K, a.trans ? M : 1, MR);
+  packPanels(mem, bStart, b.data, b.offset, N, K, b.trans ? K : 1, b.trans ? 1 : N, NR);
+
+  const mTiles = Mp / MR;
+  const nTiles = Np / NR;
+  const ldc = Np * bytes;
+  const rowBlockTiles = MC / MR;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    for (let t0 = 0; t0 < mTiles; t0 += rowBlockTiles) {
+      const tiles = Math.min(rowBlockTiles, mTiles - t0);
+      const aBlock = (aStart + (t0 * K + k0) * MR) * bytes;
+      const bBlock = (bStart + k0 * NR) * bytes;
+      const cBlock = (cStart + t0 * MR * Np) * bytes;
+      kernel.gemmBlock(aBlock, bBlock, cBlock, tiles, nTiles, kc, K * MR * bytes, K * NR * bytes, ldc, k0 === 0 ? 0 : 1);
+    }
+  }
+
+  for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
+  return true;
+}
