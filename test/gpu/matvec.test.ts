@@ -1,5 +1,6 @@
-// Matrix-vector products on WebGPU: a GEMM with one output row or column runs as a sum over k with the
-// product fused into the load (executor.ts, `matvecOf`), not as the 64×64-tile GEMM.
+// Matrix-vector products on WebGPU: a GEMM with one output row or column runs as a matrix-vector
+// kernel (shaders/matvec-*.wgsl) when its operands are vec4-aligned, else as a sum over k with the
+// product fused into the load (executor.ts, `matvecOf`), never as the 64×64-tile GEMM.
 import { describe, expect, it } from 'vitest';
 import { compileOrThrow, listKernels, type Program } from '../../src/index.ts';
 import { rng } from '../../src/api/random.ts';
@@ -10,8 +11,11 @@ import { numel } from '../../src/ir/shape.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
+import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 
 const rt = await getTestRuntime();
+/** The same device planned both ways: one lane per four rows (software adapters) and 16 lanes with a tree (GPUs). */
+const strategies = rt === null ? [] : [true, false].map((softwareAdapter) => ({ softwareAdapter, runtime: new GpuRuntime(rt.gpu, {}, { softwareAdapter }) }));
 
 /** Sizes around the reduction's lane counts and the GEMM tile (64), and one past its split threshold. */
 const SIZES = [1, 3, 63, 64, 65, 257, 1000];
@@ -25,6 +29,8 @@ const CASES: Record<string, string> = {
 
 /** Every size as n, paired with another as m, so that no product is square and each size meets each role. */
 const shapes = SIZES.map((n, i) => ({ n, m: SIZES[(i + 2) % SIZES.length] }));
+/** Shapes where both vec4 kernels apply (m ≥ 16 outputs, n and m multiples of 4), across workgroup edges. */
+const ALIGNED = [{ n: 4, m: 16 }, { n: 256, m: 68 }, { n: 8, m: 1000 }, { n: 1024, m: 20 }, { n: 64, m: 260 }];
 
 const MLP = `input x[n]
 input W1[h, n]
@@ -53,16 +59,33 @@ function mlpValues(p: Program, seed: number): Record<string, Tensor> {
 
 const labels = (graph: Graph) => listKernels(graph, rt?.limits).kernels.map((k) => k.label);
 
-describe('matrix-vector products are planned as reductions (no device needed)', () => {
+describe('matrix-vector products are planned as matvec kernels or fused reductions (no device needed)', () => {
   for (const [name, source] of Object.entries(CASES)) {
-    it(`${name} at every size is a fused sum, not a GEMM`, () => {
-      for (const sizes of shapes) {
+    it(`${name} at every size is a matvec kernel or a fused sum, not a GEMM`, () => {
+      for (const sizes of [...shapes, ...ALIGNED]) {
         const ks = labels(compileOrThrow(source, sizes).graph);
-        expect(ks[0], `${name} ${JSON.stringify(sizes)}`).toMatch(/^matvec .* as reduce sum /);
+        expect(ks[0], `${name} ${JSON.stringify(sizes)}`).toMatch(/^matvec /);
         expect(ks.filter((l) => l.startsWith('matmul')), `${name} ${JSON.stringify(sizes)}`).toEqual([]);
       }
     });
   }
+
+  it('uses the vec4 kernels where the operands are vec4-aligned and there are enough outputs, else the fused sum', () => {
+    const first = (source: string, sizes: Record<string, number>) => labels(compileOrThrow(source, sizes).graph)[0];
+    // W @ x reads W's rows: it needs n (= K) a multiple of 4; the outputs m need not be.
+    expect(first(CASES['W @ x'], { m: 63, n: 256 })).toBe('matvec [63×256]·[256], 16 lanes per 4 rows');
+    expect(first(CASES['W @ x'], { m: 64, n: 65 })).toMatch(/ as reduce sum /);
+    // x @ W and Wᵀ x read W's rows as outputs: they need m a multiple of 4.
+    expect(first(CASES['x @ W'], { n: 65, m: 64 })).toBe('matvec [65×64ᵀ]·[65]');
+    expect(first(CASES['transpose(W) @ x'], { n: 64, m: 63 })).toMatch(/ as reduce sum /);
+    // Too few outputs to fill a GPU (a dot product above all): the reduction, which can split k.
+    expect(first(CASES['W @ x'], { m: 12, n: 4096 })).toMatch(/ as reduce sum /);
+    expect(first(CASES['dot(x, y)'], { n: 4096 })).toMatch(/ as reduce sum /);
+    // A software adapter gets one lane per four rows and no barrier.
+    const software = listKernels(compileOrThrow(CASES['W @ x'], { m: 64, n: 64 }).graph, undefined, true).kernels[0];
+    expect(software.label).toBe('matvec [64×64]·[64], 1 lane per 4 rows');
+    expect(software.code).toContain('const MATVEC_LANES: u32 = 1u;');
+  });
 
   it('reads each operand in memory order, with the product in the load', () => {
     const plain = listKernels(compileOrThrow(CASES['W @ x'], { m: 5, n: 3 }).graph).kernels[0];
@@ -93,18 +116,30 @@ describe('matrix-vector products are planned as reductions (no device needed)', 
 
 describe.skipIf(rt === null)('matrix-vector products on the device match the CPU f64 reference', () => {
   for (const [name, source] of Object.entries(CASES)) {
-    it(`${name} at sizes ${SIZES.join(', ')}`, async () => {
-      for (const sizes of shapes) {
-        const p = compileOrThrow(source, sizes);
-        const inputs = feed(p.graph, {}, sizes.n * 31 + sizes.m);
-        const gpu = await rt!.run(p.graph, inputs);
-        expect(rt!.lastProfile!.kernels[0].label).toMatch(/^matvec /);
-        const cpu = interpret(p.graph, inputs, 'f64');
-        const out = p.outputs[0].name;
-        expectAllclose(gpu.get(out)!.data, cpu.get(out)!.data, gpuTolerance('arithmetic', p.graph), `${name} ${JSON.stringify(sizes)}`);
-      }
-    });
+    for (const { softwareAdapter, runtime } of strategies) {
+      it(`${name} at sizes ${SIZES.join(', ')} and vec4-aligned shapes, planned for a ${softwareAdapter ? 'software adapter' : 'GPU'}`, async () => {
+        for (const sizes of [...shapes, ...ALIGNED]) {
+          const p = compileOrThrow(source, sizes);
+          const inputs = feed(p.graph, {}, sizes.n * 31 + sizes.m);
+          const gpu = await runtime.run(p.graph, inputs);
+          expect(runtime.lastProfile!.kernels[0].label).toMatch(/^matvec /);
+          const cpu = interpret(p.graph, inputs, 'f64');
+          const out = p.outputs[0].name;
+          expectAllclose(gpu.get(out)!.data, cpu.get(out)!.data, gpuTolerance('arithmetic', p.graph), `${name} ${JSON.stringify(sizes)}`);
+        }
+      });
+    }
   }
+
+  it('the vec4 kernels ran for the aligned shapes', async () => {
+    for (const { runtime } of strategies) {
+      for (const [name, source] of Object.entries(CASES).filter(([n]) => n !== 'dot(x, y)')) {
+        const p = compileOrThrow(source, { n: 256, m: 68 });
+        await runtime.run(p.graph, feed(p.graph, {}, 5));
+        expect(runtime.lastProfile!.kernels[0].label, name).not.toContain('reduce');
+      }
+    }
+  });
 
   it('JVPs and VJPs of tanh(W @ x + b) layers, one direction and three, agree with the CPU', async () => {
     const p = compileOrThrow(MLP, { n: 65, h: 127, m: 63 });

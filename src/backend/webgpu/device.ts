@@ -27,6 +27,15 @@ export function adapterName(info: GpuInfo): string {
   return info.isFallbackAdapter ? `${name} (software adapter)` : name;
 }
 
+/**
+ * Whether the adapter computes on the CPU: a declared fallback adapter, or a software Vulkan/D3D driver
+ * that does not declare itself (Dawn reports SwiftShader with isFallbackAdapter false). Kernel planners
+ * use it where the best strategy differs (a workgroup barrier costs far more on a CPU than on a GPU).
+ */
+export function isSoftwareAdapter(info: Pick<GpuInfo, 'vendor' | 'architecture' | 'description' | 'isFallbackAdapter'>): boolean {
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|microsoft basic render/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+}
+
 // SwiftShader, a CPU Vulkan driver, ships with Debian's chromium; Dawn in Node needs its ICD file.
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 

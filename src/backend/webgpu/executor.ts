@@ -7,6 +7,7 @@ import type { GpuInfo } from './device.ts';
 import { emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { planMatmul, type MatmulSpec } from './matmul.ts';
+import { matvecApplies, planMatvec, type MatvecSpec } from './matvec.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
 import { schedule, type Operand, type Schedule } from './schedule.ts';
 
@@ -130,8 +131,11 @@ function matvecOf(spec: MatmulSpec, first: NodeId, second: NodeId): ProductLoad 
   return { outputs, K, matrix, vector, layout: matrix.kStride === 1 ? 'ok' : 'ko' };
 }
 
-/** Plans kernels, buffers and their reuse for `graph` on this device. */
-export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
+/**
+ * Plans kernels, buffers and their reuse for `graph` on this device. `softwareAdapter` (see
+ * isSoftwareAdapter) picks strategies that suit a CPU running WGSL.
+ */
+export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapter = false): ExecPlan {
   const sched = schedule(graph, limits.maxStorageBuffersPerShaderStage);
   const bytes = new Map<ValueId, number>();
   const launches: Launch[] = [];
@@ -163,7 +167,11 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits']): ExecPlan {
       const m = matmulLaunch(graph, step.node, step.a, step.b);
       // One launch only: the reduction writes its output from element 0 (no offset into C).
       const matvec = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
-      if (matvec !== null) {
+      const vec4: MatvecSpec | null = matvec && { outputs: matvec.outputs, K: matvec.K, layout: matvec.layout, matrixOffset: matvec.matrix.offset, vectorOffset: matvec.vector.offset };
+      if (vec4 !== null && matvecApplies(vec4)) {
+        const plan = planMatvec(vec4, limits, softwareAdapter);
+        launches.push({ plan, bindings: [step.node, 'uniforms', own(matvec!.matrix.node), own(matvec!.vector.node)], writes: step.node });
+      } else if (matvec !== null) {
         const { M, N, K, transA, transB } = m.specs[0];
         const load = emitProductLoad(graph, matvec, 2);
         const inShape = matvec.layout === 'ok' ? [matvec.outputs, K] : [K, matvec.outputs];

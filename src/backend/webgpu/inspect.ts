@@ -16,9 +16,12 @@ export interface KernelListing {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** The kernels and dispatch order that would run `graph`, planned for `limits` (no device needed). */
-export function listKernels(graph: Graph, limits: GpuInfo['limits'] = DEFAULT_LIMITS): { kernels: KernelListing[]; peakBytes: number; problem: string | null } {
-  const plan = planGraph(graph, limits);
+/**
+ * The kernels and dispatch order that would run `graph`, planned for `limits` (no device needed), for a
+ * hardware GPU unless `softwareAdapter` says the adapter runs on the CPU (see isSoftwareAdapter).
+ */
+export function listKernels(graph: Graph, limits: GpuInfo['limits'] = DEFAULT_LIMITS, softwareAdapter = false): { kernels: KernelListing[]; peakBytes: number; problem: string | null } {
+  const plan = planGraph(graph, limits, softwareAdapter);
   return {
     kernels: plan.launches.map((l) => ({ label: l.plan.label, code: l.plan.code, workgroups: l.plan.workgroups })),
     peakBytes: plan.peakBytes,

@@ -1,6 +1,6 @@
 import type { Graph } from '../../ir/graph.ts';
 import type { Tensor } from '../cpu/tensor.ts';
-import { adapterName, type Gpu, type GpuInfo } from './device.ts';
+import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
@@ -33,7 +33,12 @@ export class GpuRuntime {
   /** The device's limits, optionally lowered (tests use this to force chunking on a roomy device). */
   readonly limits: GpuInfo['limits'];
 
-  constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}) {
+  /** Whether planners pick the strategies for a CPU-run adapter (see isSoftwareAdapter). */
+  readonly softwareAdapter: boolean;
+
+  /** `strategy` overrides what the adapter says about itself (tests run both plans on one device). */
+  constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}, strategy: { softwareAdapter?: boolean } = {}) {
+    this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
     this.limits = { ...gpu.info.limits };
     for (const [key, value] of Object.entries(lower) as [keyof GpuInfo['limits'], number][]) this.limits[key] = Math.min(this.limits[key], value);
   }
@@ -45,7 +50,7 @@ export class GpuRuntime {
   plan(graph: Graph): ExecPlan {
     let p = this.plans.get(graph);
     if (p === undefined) {
-      p = planGraph(graph, this.limits);
+      p = planGraph(graph, this.limits, this.softwareAdapter);
       this.plans.set(graph, p);
     }
     return p;
