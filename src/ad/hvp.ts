@@ -10,12 +10,12 @@ export function gradGraph(graph: Graph, output: string, wrt?: readonly string[])
 
 /**
  * Hessian-vector products by forward-over-reverse (Pearlmutter): the JVP of the gradient graph.
- * Its outputs `x.bar.dot` are H·v for every input x, given tangent directions `x.dot` (batched over
- * `batch`) for the inputs in `directions` (default all; the others' directions are zero and never
- * materialised). No Hessian is ever formed.
+ * Its outputs `x.bar.dot` are H·v for every input x in `parts` (default all), given tangent directions
+ * `x.dot` (batched over `batch`) for the inputs in `directions` (default all; the others' directions
+ * are zero and never materialised). No Hessian is ever formed.
  */
-export function hvpGraph(graph: Graph, output: string, batch: Shape, directions?: readonly string[]): Graph {
-  return jvp(gradGraph(graph, output), batch, { wrt: directions });
+export function hvpGraph(graph: Graph, output: string, batch: Shape, directions?: readonly string[], parts?: readonly string[]): Graph {
+  return jvp(gradGraph(graph, output, parts), batch, { wrt: directions });
 }
 
 /** Name of the HVP output for input `name` in an `hvpGraph`. */

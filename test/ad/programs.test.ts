@@ -198,4 +198,20 @@ describe('HVP directions', () => {
     expect(Array.from(partial.hvp.y.data)).toEqual([2, 0, -6]);
     for (const name of ['x', 'y']) expect(Array.from(partial.hvp[name].data)).toEqual(Array.from(full.hvp[name].data));
   });
+
+  it('`wrt` computes only the named inputs\' parts of H·v and of the gradient, with the same values', async () => {
+    const p = program('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 4, n: 3 });
+    const inputs = { W: [0, 1, 2, 3].map((i) => [0, 1, 2].map((j) => Math.sin(3 * i + j + 1))), x: [0.5, -1, 2] };
+    const v = { x: [1, -2, 0.5] };
+    const all = await p.hvp(inputs, v);
+    const onlyX = await p.hvp(inputs, v, { wrt: ['x'] });
+    expect(Object.keys(onlyX.hvp)).toEqual(['x']);
+    expect(Object.keys(onlyX.gradient)).toEqual(['x']);
+    expectAllclose(onlyX.hvp.x.data, all.hvp.x.data, { rtol: 1e-14, atol: 1e-15 });
+    expectAllclose(onlyX.gradient.x.data, all.gradient.x.data, { rtol: 1e-14, atol: 1e-15 });
+    // The gradient w.r.t. W (an outer product) and its tangent are never built.
+    const size = (parts?: string[]) => p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts }).nodes.length;
+    expect(size(['x'])).toBeLessThan(size());
+    await expect(p.hvp(inputs, v, { wrt: ['z'] })).rejects.toThrow(/no input named 'z'/);
+  });
 });

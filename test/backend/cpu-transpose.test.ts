@@ -53,8 +53,9 @@ output loss = 0.5 * sum(y * y)`;
 afterEach(() => vi.restoreAllMocks());
 
 describe('transposes read in place by the CPU matmul', () => {
+  // Sizes of 1 are left out: the builder turns those transposes into reshapes, and K = 1 products into multiplies.
   it('gives the same bits as a copy for a transposed left, right or both operands', () => {
-    for (const [p, q, r] of [[1, 1, 1], [4, 4, 4], [5, 7, 3], [7, 5, 1], [1, 9, 6], [6, 1, 5], [5, 260, 300], [300, 130, 1]]) {
+    for (const [p, q, r] of [[4, 4, 4], [5, 7, 3], [7, 5, 2], [2, 9, 6], [5, 260, 300], [300, 130, 2]]) {
       for (const [transA, transB] of [[true, false], [false, true], [true, true]]) {
         const graph = product(p, q, r, transA, transB);
         expect(inPlaceTransposes(graph).size, 'transposes read in place').toBe(Number(transA) + Number(transB));

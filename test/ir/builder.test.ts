@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import { GraphBuilder, ShapeError } from '../../src/ir/builder.ts';
 import { formatGraph, graphToDot } from '../../src/ir/print.ts';
 import { typecheck } from '../../src/ir/typecheck.ts';
@@ -30,6 +31,36 @@ describe('graph builder', () => {
     expect(b.shape(stretched)).toEqual([3]);
     const A = b.input('A', [2, 3]);
     expect(b.transpose(b.transpose(A))).toBe(A);
+  });
+
+  it('builds outer products (K = 1) as broadcast multiplies and vector transposes as reshapes, with the same values', () => {
+    const b = new GraphBuilder();
+    const col = b.input('col', [3, 1]);
+    const row = b.input('row', [1, 4]);
+    const stack = b.input('stack', [2, 3, 1]);
+    const outer = b.matmul(col, row);
+    expect(b.node(outer).op).toBe('mul');
+    expect(b.shape(outer)).toEqual([3, 4]);
+    expect(b.node(b.matmul(stack, row)).op).toBe('mul');
+    expect(b.shape(b.matmul(stack, row))).toEqual([2, 3, 4]);
+    // Any K > 1 keeps the matmul.
+    expect(b.node(b.matmul(row, b.input('m', [4, 2]))).op).toBe('matmul');
+    // Transposing a column or a row moves no element.
+    const t = b.transpose(col);
+    expect(b.node(t).op).toBe('reshape');
+    expect(b.shape(t)).toEqual([1, 3]);
+    expect(b.node(b.transpose(b.input('sq', [2, 2]))).op).toBe('transpose');
+    b.output('outer', outer);
+    b.output('t', t);
+    const values = interpret(b.finish(), new Map([
+      ['col', { shape: [3, 1], data: Float64Array.of(1, -2, 0.5) }],
+      ['row', { shape: [1, 4], data: Float64Array.of(3, 0, -1, 2) }],
+      ['stack', { shape: [2, 3, 1], data: new Float64Array(6) }],
+      ['m', { shape: [4, 2], data: new Float64Array(8) }],
+      ['sq', { shape: [2, 2], data: new Float64Array(4) }],
+    ]), 'f64');
+    expect(Array.from(values.get('outer')!.data)).toEqual([3, 0, -1, 2, -6, -0, 2, -4, 1.5, 0, -0.5, 1]);
+    expect(Array.from(values.get('t')!.data)).toEqual([1, -2, 0.5]);
   });
 
   it('rejects ill-shaped applications with a ShapeError', () => {

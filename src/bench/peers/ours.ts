@@ -29,7 +29,8 @@ export async function runOurs(t: PeerTask, inputs: HostInputs, backend: Backend,
       const mode = t.task === 'jacfwd' ? 'fwd' : 'rev';
       return (await jacobian(program, values, { ...options, mode, wrt: ['x'] })).jacobian.y.x.data;
     }
-    case 'hvp': return (await program.hvp(values, { x: inputs.v }, options)).hvp.x.data;
+    // Only x's part, like a peer's jvp(grad(f)) of f as a function of x (W fixed): no gradient w.r.t. W.
+    case 'hvp': return (await program.hvp(values, { x: inputs.v }, { ...options, wrt: ['x'] })).hvp.x.data;
     default: return t.task satisfies never;
   }
 }
