@@ -1,4 +1,4 @@
-import { gemm } from '../backend/cpu/gemm.ts';
+import { bestGemm } from '../backend/cpu/best-gemm.ts';
 import { broadcastStrides } from '../backend/cpu/strided.ts';
 import { allocate, isStoredTransposed } from '../backend/cpu/tensor.ts';
 import { addOptional, expandTo } from '../ad/helpers.ts';
@@ -34,10 +34,10 @@ export const matmul: PrimitiveDef<'matmul'> = {
     const k = numel(batch);
     if (batchA.length === 0 && r === 1) {
       // A fixed matrix applied to k vectors (a batched JVP through W @ x): one GEMM, out[k, p] = X[k, q] · Aᵀ.
-      gemm(k, p, q, { data: c.data, offset: 0, trans: false }, { data: a.data, offset: 0, trans: !ta }, out.data, 0);
+      bestGemm(k, p, q, { data: c.data, offset: 0, trans: false }, { data: a.data, offset: 0, trans: !ta }, out.data, 0);
     } else if (batchC.length === 0 && (!ta || numel(batchA) === 1)) {
       // Stacked left operands share one right operand: fold the batch into the rows.
-      gemm(numel(batchA) * p, r, q, { data: a.data, offset: 0, trans: ta }, { data: c.data, offset: 0, trans: tc }, out.data, 0);
+      bestGemm(numel(batchA) * p, r, q, { data: a.data, offset: 0, trans: ta }, { data: c.data, offset: 0, trans: tc }, out.data, 0);
     } else {
       const sa = broadcastStrides(batchA, batch);
       const sc = broadcastStrides(batchC, batch);
@@ -50,7 +50,7 @@ export const matmul: PrimitiveDef<'matmul'> = {
           offA += coord * sa[d];
           offC += coord * sc[d];
         }
-        gemm(p, r, q, { data: a.data, offset: offA * p * q, trans: ta }, { data: c.data, offset: offC * q * r, trans: tc }, out.data, i * p * r);
+        bestGemm(p, r, q, { data: a.data, offset: offA * p * q, trans: ta }, { data: c.data, offset: offC * q * r, trans: tc }, out.data, i * p * r);
       }
     }
     return out;

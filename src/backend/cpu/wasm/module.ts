@@ -54,6 +54,11 @@ export function kernelFor(dtype: DType): GemmKernelExports | null {
   return kernel;
 }
 
+/** Drops the compiled kernels, so the next use compiles (and feature-tests) again: for tests that stub WebAssembly. */
+export function forgetKernels(): void {
+  instances.clear();
+}
+
 function compile(bytes: Uint8Array<ArrayBuffer>): GemmKernelExports | null {
   if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
   try {

@@ -1,0 +1,282 @@
+// The WebAssembly SIMD GEMM against the TypeScript gemm (its reference) and an f64 triple loop: every
+// transpose layout, ragged and edge sizes, batches, and the fallbacks when SIMD or memory is missing.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { rng } from '../../src/api/random.ts';
+import { bestGemm, wasmPays } from '../../src/backend/cpu/best-gemm.ts';
+import { gemm, type GemmOperand } from '../../src/backend/cpu/gemm.ts';
+import { interpret } from '../../src/backend/cpu/interpreter.ts';
+import type { DType, FloatArray, Tensor } from '../../src/backend/cpu/tensor.ts';
+import { signedLeb, unsignedLeb } from '../../src/backend/cpu/wasm/encoder.ts';
+import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
+import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
+import { forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported } from '../../src/backend/cpu/wasm/module.ts';
+import { GraphBuilder } from '../../src/ir/builder.ts';
+import type { Graph } from '../../src/ir/graph.ts';
+import { numel, type Shape } from '../../src/ir/shape.ts';
+
+const LAYOUTS = [[false, false], [true, false], [false, true], [true, true]] as const;
+
+/** Offsets of A, B and C inside their arrays, with sentinels around C, so stray reads and writes show. */
+const [A_OFFSET, B_OFFSET, C_OFFSET, C_TAIL] = [3, 5, 2, 3];
+const SENTINEL = 7;
+
+function randomArray(n: number, seed: number, dtype: DType): FloatArray {
+  const next = rng(seed);
+  const values = Array.from({ length: n }, () => 2 * next() - 1);
+  return dtype === 'f64' ? Float64Array.from(values) : Float32Array.from(values);
+}
+
+interface Product {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly a: GemmOperand;
+  readonly b: GemmOperand;
+}
+
+function randomProduct(M: number, N: number, K: number, transA: boolean, transB: boolean, seed: number, dtype: DType): Product {
+  return {
+    M, N, K,
+    a: { data: randomArray(A_OFFSET + M * K, seed, dtype), offset: A_OFFSET, trans: transA },
+    b: { data: randomArray(B_OFFSET + K * N, seed + 1, dtype), offset: B_OFFSET, trans: transB },
+  };
+}
+
+type Gemm = typeof gemm;
+
+/** C computed by `kernel` into a fresh array with sentinels around it; the sentinels must survive. */
+function run(kernel: Gemm, p: Product, dtype: DType): FloatArray {
+  const size = C_OFFSET + p.M * p.N + C_TAIL;
+  const c = dtype === 'f64' ? new Float64Array(size).fill(SENTINEL) : new Float32Array(size).fill(SENTINEL);
+  kernel(p.M, p.N, p.K, p.a, p.b, c, C_OFFSET);
+  expect(Array.from(c.subarray(0, C_OFFSET)), 'before C').toEqual(new Array(C_OFFSET).fill(SENTINEL));
+  expect(Array.from(c.subarray(size - C_TAIL)), 'after C').toEqual(new Array(C_TAIL).fill(SENTINEL));
+  return c.subarray(C_OFFSET, C_OFFSET + p.M * p.N);
+}
+
+function wasmOnly(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
+  expect(wasmGemm(M, N, K, a, b, c, cOffset), 'the wasm kernel ran').toBe(true);
+}
+
+/** A[i, k] and B[k, j] of op(A) and op(B), whatever their storage. */
+const entryA = (p: Product, i: number, k: number) => p.a.data[p.a.offset + (p.a.trans ? k * p.M + i : i * p.K + k)];
+const entryB = (p: Product, k: number, j: number) => p.b.data[p.b.offset + (p.b.trans ? j * p.K + k : k * p.N + j)];
+
+/**
+ * The f64 triple loop and, per entry, the bound on an f32 result's error: recursive summation of K rounded
+ * products is within (K + 1)·u·Σ|aₖbₖ| of the exact sum (u = 2⁻²⁴; Higham, Accuracy and Stability, §3.1).
+ * The f64 reference of f32 inputs is exact to far below that.
+ */
+function reference(p: Product): { exact: Float64Array; bound: Float64Array } {
+  const exact = new Float64Array(p.M * p.N);
+  const bound = new Float64Array(p.M * p.N);
+  for (let i = 0; i < p.M; i++) {
+    for (let j = 0; j < p.N; j++) {
+      let sum = 0;
+      let abs = 0;
+      for (let k = 0; k < p.K; k++) {
+        const t = entryA(p, i, k) * entryB(p, k, j);
+        sum += t;
+        abs += Math.abs(t);
+      }
+      exact[i * p.N + j] = sum;
+      bound[i * p.N + j] = (p.K + 1) * 2 ** -24 * abs;
+    }
+  }
+  return { exact, bound };
+}
+
+function expectWithinF32Bound(got: FloatArray, p: Product, label: string): void {
+  const { exact, bound } = reference(p);
+  for (let e = 0; e < exact.length; e++) {
+    const err = Math.abs(got[e] - exact[e]);
+    if (!(err <= bound[e])) expect.fail(`${label}: entry ${e} is ${got[e]}, the f64 sum is ${exact[e]}: error ${err} > bound ${bound[e]}`);
+  }
+}
+
+const label = (p: Product) => `${p.M}×${p.N}×${p.K}${p.a.trans ? ' Aᵀ' : ''}${p.b.trans ? ' Bᵀ' : ''}`;
+
+afterEach(() => {
+  setGemmMode('auto');
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+describe('WebAssembly SIMD GEMM', () => {
+  // 0 and 1, below and across the vector width and the 4-row tile, across the 8-column f32 tile.
+  const size = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 7, 8, 9, 17), fc.integer({ min: 0, max: 70 }));
+
+  it('runs on this engine (Node has WebAssembly SIMD), and the generated modules validate', () => {
+    expect(simdSupported()).toBe(true);
+    for (const dtype of ['f32', 'f64'] as const) {
+      expect(WebAssembly.validate(gemmKernelModule(KERNEL_SHAPES[dtype])), dtype).toBe(true);
+      expect(kernelFor(dtype), dtype).not.toBeNull();
+    }
+  });
+
+  it('f64: the same bits as the TypeScript gemm for random and edge shapes in all four layouts (property)', () => {
+    fc.assert(fc.property(size, size, size, fc.constantFrom(...LAYOUTS), fc.nat(), (M, N, K, [transA, transB], seed) => {
+      const p = randomProduct(M, N, K, transA, transB, seed, 'f64');
+      expect(Array.from(run(wasmOnly, p, 'f64')), label(p)).toEqual(Array.from(run(gemm, p, 'f64')));
+    }), { numRuns: 200 });
+  });
+
+  it('f32: within the rounding bound of the f64 sum, like the TypeScript gemm, in all four layouts (property)', () => {
+    fc.assert(fc.property(size, size, size, fc.constantFrom(...LAYOUTS), fc.nat(), (M, N, K, [transA, transB], seed) => {
+      const p = randomProduct(M, N, K, transA, transB, seed, 'f32');
+      expectWithinF32Bound(run(wasmOnly, p, 'f32'), p, `wasm ${label(p)}`);
+      expectWithinF32Bound(run(gemm, p, 'f32'), p, `js ${label(p)}`);
+    }), { numRuns: 120 });
+  });
+
+  it('crosses the kernel\'s 256-step k blocks and 128-row blocks: f64 bits equal, f32 within bound', () => {
+    for (const [M, N, K] of [[130, 19, 520], [257, 33, 300], [4, 8, 256], [129, 9, 257]]) {
+      for (const [transA, transB] of LAYOUTS) {
+        const p64 = randomProduct(M, N, K, transA, transB, M + N + K, 'f64');
+        expect(Array.from(run(wasmOnly, p64, 'f64')), label(p64)).toEqual(Array.from(run(gemm, p64, 'f64')));
+        const p32 = randomProduct(M, N, K, transA, transB, M + N + K, 'f32');
+        expectWithinF32Bound(run(wasmOnly, p32, 'f32'), p32, label(p32));
+      }
+    }
+  });
+
+  it('reuses its grown memory: a small product after a large one is still right', () => {
+    const large = randomProduct(200, 150, 300, false, true, 1, 'f64');
+    const small = randomProduct(5, 3, 2, true, false, 2, 'f64');
+    for (const p of [large, small, large]) expect(Array.from(run(wasmOnly, p, 'f64')), label(p)).toEqual(Array.from(run(gemm, p, 'f64')));
+  });
+
+  it('f64 with f32 inputs widens them exactly, as the TypeScript gemm does', () => {
+    const p = randomProduct(9, 11, 13, true, true, 3, 'f32');
+    expect(Array.from(run(wasmOnly, p, 'f64'))).toEqual(Array.from(run(gemm, p, 'f64')));
+  });
+});
+
+/** y = op(A) @ op(B) with batch dims, transposed operands stored transposed under a `transpose`. */
+function batchedProduct(p: number, q: number, r: number, transA: boolean, transB: boolean, batchA: Shape, batchB: Shape): Graph {
+  const b = new GraphBuilder();
+  const A = b.input('A', transA ? [...batchA, q, p] : [...batchA, p, q]);
+  const B = b.input('B', transB ? [...batchB, r, q] : [...batchB, q, r]);
+  b.output('y', b.matmul(transA ? b.transpose(A) : A, transB ? b.transpose(B) : B));
+  return b.finish();
+}
+
+function graphInputs(graph: Graph, seed: number): Map<string, Tensor> {
+  return new Map(graph.inputs.map((p, i) => {
+    const shape = graph.nodes[p.id].shape;
+    return [p.name, { shape, data: randomArray(numel(shape), seed + i, 'f64') }];
+  }));
+}
+
+describe('batched matmul through the CPU interpreter', () => {
+  // The three ways matmul.ts calls GEMM: a fixed matrix on a batch of vectors, a batch folded into rows,
+  // and one GEMM per batch entry at its offsets (broadcast batch dims included).
+  const cases: [number, number, number, boolean, boolean, Shape, Shape][] = [
+    [9, 12, 1, true, false, [], [6]],
+    [9, 12, 1, false, false, [], [5]],
+    [5, 7, 6, false, true, [3], []],
+    [5, 7, 6, true, false, [1], []],
+    [5, 7, 6, true, false, [2], []],
+    [6, 5, 9, true, true, [2, 3], [3]],
+    [6, 10, 5, false, true, [4, 1], [3]],
+    [13, 17, 11, false, false, [2], [2]],
+  ];
+
+  it('f64: the same bits whether GEMM runs in wasm or JS, and whether transposes are read in place', () => {
+    for (const [p, q, r, transA, transB, batchA, batchB] of cases) {
+      const graph = batchedProduct(p, q, r, transA, transB, batchA, batchB);
+      const inputs = graphInputs(graph, p * q * r);
+      setGemmMode('js');
+      const js = interpret(graph, inputs, 'f64', { transposeInPlace: false }).get('y')!.data;
+      setGemmMode('wasm');
+      const wasmInPlace = interpret(graph, inputs, 'f64').get('y')!.data;
+      const wasmCopied = interpret(graph, inputs, 'f64', { transposeInPlace: false }).get('y')!.data;
+      const what = `[${batchA}|${p}×${q}${transA ? 'ᵀ' : ''}]·[${batchB}|${q}×${r}${transB ? 'ᵀ' : ''}]`;
+      expect(Array.from(wasmInPlace), what).toEqual(Array.from(js));
+      expect(Array.from(wasmCopied), what).toEqual(Array.from(js));
+    }
+  });
+
+  it('f32: wasm and JS agree within f32 rounding of the f64 result', () => {
+    for (const [p, q, r, transA, transB, batchA, batchB] of cases) {
+      const graph = batchedProduct(p, q, r, transA, transB, batchA, batchB);
+      const inputs = graphInputs(graph, 7 * p + q);
+      const exact = interpret(graph, inputs, 'f64').get('y')!.data;
+      for (const mode of ['wasm', 'js'] as const) {
+        setGemmMode(mode);
+        const got = interpret(graph, inputs, 'f32').get('y')!.data;
+        // Inputs in [-1, 1): each |entry| ≤ q, so (q + 3)·u·q bounds input rounding, products and summation together.
+        for (let e = 0; e < exact.length; e++) expect(Math.abs(got[e] - exact[e]), `${mode} entry ${e}`).toBeLessThanOrEqual((q + 3) * q * 2 ** -24);
+      }
+    }
+  });
+});
+
+describe('choosing and falling back', () => {
+  it('uses wasm only where it measured faster: not for matrix-vector products or tiny products', () => {
+    expect(wasmPays(256, 256, 256)).toBe(true);
+    expect(wasmPays(256, 256, 1)).toBe(true);
+    expect(wasmPays(1, 1024, 1024)).toBe(false);
+    expect(wasmPays(1024, 2, 1024)).toBe(false);
+    expect(wasmPays(8, 8, 8)).toBe(false);
+  });
+
+  it('falls back to the TypeScript gemm when the engine has no WebAssembly SIMD', () => {
+    const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    forgetKernels();
+    try {
+      expect(simdSupported()).toBe(false);
+      expect(validate).toHaveBeenCalled();
+      const p = randomProduct(40, 30, 20, true, false, 5, 'f32');
+      const c = new Float32Array(40 * 30).fill(SENTINEL);
+      expect(wasmGemm(p.M, p.N, p.K, p.a, p.b, c, 0), 'wasm kernel declines').toBe(false);
+      expect(Array.from(c), 'and writes nothing').toEqual(new Array(40 * 30).fill(SENTINEL));
+      setGemmMode('wasm');
+      expect(Array.from(run(bestGemm, p, 'f32'))).toEqual(Array.from(run(gemm, p, 'f32')));
+    } finally {
+      validate.mockRestore();
+      forgetKernels();
+    }
+    expect(simdSupported()).toBe(true);
+  });
+
+  it('forced to JS (setGemmMode), gives the TypeScript gemm\'s f32 bits, which wasm does not in general', () => {
+    const p = randomProduct(64, 64, 64, false, false, 6, 'f32');
+    setGemmMode('js');
+    const js = Array.from(run(bestGemm, p, 'f32'));
+    expect(js).toEqual(Array.from(run(gemm, p, 'f32')));
+    setGemmMode('wasm');
+    expect(Array.from(run(bestGemm, p, 'f32'))).not.toEqual(js);
+  });
+
+  it('GRADIENT_LAB_WASM=0 starts in JS mode', async () => {
+    vi.stubEnv('GRADIENT_LAB_WASM', '0');
+    vi.resetModules();
+    const fresh = await import('../../src/backend/cpu/wasm/module.ts');
+    expect(fresh.gemmMode()).toBe('js');
+    expect(gemmMode()).toBe('auto');
+  });
+
+  it('declines a product whose packed operands would not fit its memory limit, before touching anything', () => {
+    const n = 10_000; // 3 · n² f32 = 1.2 GB of packed operands and C
+    const kernel = kernelFor('f32')!;
+    const before = kernel.memory.buffer.byteLength;
+    const tiny = { data: new Float32Array(1), offset: 0, trans: false };
+    expect(wasmGemm(n, n, n, tiny, tiny, new Float32Array(1), 0)).toBe(false);
+    expect(kernel.memory.buffer.byteLength).toBe(before);
+  });
+});
+
+describe('WebAssembly encoder', () => {
+  it('writes LEB128 like the spec\'s examples', () => {
+    expect(unsignedLeb(0)).toEqual([0]);
+    expect(unsignedLeb(127)).toEqual([0x7f]);
+    expect(unsignedLeb(128)).toEqual([0x80, 0x01]);
+    expect(unsignedLeb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(signedLeb(-1)).toEqual([0x7f]);
+    expect(signedLeb(63)).toEqual([0x3f]);
+    expect(signedLeb(64)).toEqual([0xc0, 0x00]);
+    expect(signedLeb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+});
