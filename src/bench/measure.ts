@@ -16,9 +16,23 @@ export interface MeasurePolicy {
    * run's pipeline compiles are noise, and a second run would double the cost.
    */
   readonly coldOnlyMs: number;
+  /**
+   * Calls per sample double until one sample lasts this long, and a sample's time is per call:
+   * for coarse timers (a browser's worker rounds to 0.1 ms). Unset: one call per sample.
+   */
+  readonly minSampleMs?: number;
 }
 
 const MAX_RUNS = 100;
+const MAX_CALLS_PER_SAMPLE = 1024;
+
+/** The time `calls` back-to-back calls take, and the last one's result. */
+async function sampleMs<T>(fn: () => Promise<T>, calls: number): Promise<{ ms: number; last: T }> {
+  const start = performance.now();
+  let last = await fn();
+  for (let i = 1; i < calls; i++) last = await fn();
+  return { ms: performance.now() - start, last };
+}
 
 /** A measurement: the median of the timed runs, and the first (cold) run's result for checking. */
 export interface Timing<T> {
@@ -41,21 +55,24 @@ export function median(xs: readonly number[]): number {
 
 /** Runs `fn` once to warm up (compiles pipelines, fills buffer pools), then times it under `policy`. */
 export async function measure<T>(fn: () => Promise<T>, policy: MeasurePolicy): Promise<Timing<T>> {
-  let start = performance.now();
+  const start = performance.now();
   const result = await fn();
   const coldMs = performance.now() - start;
   if (coldMs > policy.coldOnlyMs) return { ms: coldMs, runs: 1, warm: false, result, timed: [result] };
+  const minSampleMs = policy.minSampleMs ?? 0;
+  let calls = 1;
+  // Calibrating calls are extra warm-up: none unless asked for.
+  while (minSampleMs > 0 && calls < MAX_CALLS_PER_SAMPLE && (await sampleMs(fn, calls)).ms < minSampleMs) calls *= 2;
   const samples: number[] = [];
   const timed: T[] = [];
   let spent = 0;
   for (;;) {
     const n = samples.length;
     if (n >= MAX_RUNS || (n >= 1 && spent >= policy.budgetMs) || (n >= policy.repeats && spent >= policy.minMs)) break;
-    start = performance.now();
-    timed.push(await fn());
-    const ms = performance.now() - start;
-    samples.push(ms);
-    spent += ms;
+    const sample = await sampleMs(fn, calls);
+    timed.push(sample.last);
+    samples.push(sample.ms / calls);
+    spent += sample.ms;
   }
   return { ms: median(samples), runs: samples.length, warm: true, result, timed };
 }

@@ -40,6 +40,11 @@ export class Footnotes {
   get empty(): boolean {
     return this.texts.length === 0;
   }
+
+  /** The notes in number order (note i + 1 is `list()[i]`). */
+  list(): readonly string[] {
+    return [...this.texts];
+  }
 }
 
 function section(title: string, table: string, notes: Footnotes): string {

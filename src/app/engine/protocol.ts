@@ -1,6 +1,7 @@
 import type { CheckReport, Diagnostic, JacobianMode, JacobianResult, RunStats, SweepTrace, Tensor } from '../../index.ts';
 import type { BackendChoice } from '../state.ts';
 import type { BenchPoint, BenchProgress, BenchSpec } from './bench-task.ts';
+import type { PeersProgress, PeersResult, PeersSpec } from './peers-task.ts';
 
 /** A computation the page asks the engine worker for. */
 export type Task =
@@ -16,7 +17,9 @@ export type Task =
   /** A traced sweep for teaching: forward from e_index on input `port`, or reverse from e_index on output `port` (CPU, f64). */
   | { readonly kind: 'trace'; readonly mode: 'fwd' | 'rev'; readonly port: string; readonly index: number }
   /** A forward-vs-reverse sweep over widths; the request's own source and sizes are not used. */
-  | { readonly kind: 'bench'; readonly spec: BenchSpec };
+  | { readonly kind: 'bench'; readonly spec: BenchSpec }
+  /** Gradient Lab against jax-js and TF.js (the Node benchmark's peer comparison); source and sizes are not used. */
+  | { readonly kind: 'peers'; readonly spec: PeersSpec };
 
 export interface RunRequest {
   readonly type: 'run';
@@ -45,10 +48,11 @@ export type TaskResult =
   | { readonly kind: 'hvp'; readonly output: string; readonly direction: Record<string, Tensor>; readonly hvp: Record<string, Tensor>; readonly stats: RunStats }
   | { readonly kind: 'check'; readonly report: CheckReport; readonly ms: number }
   | { readonly kind: 'trace'; readonly trace: SweepTrace }
-  | { readonly kind: 'bench'; readonly points: readonly BenchPoint[] };
+  | { readonly kind: 'bench'; readonly points: readonly BenchPoint[] }
+  | { readonly kind: 'peers'; readonly result: PeersResult };
 
-/** Data some tasks stream with their progress (a bench sweep sends its plan, then each finished point). */
-export type ProgressData = BenchProgress;
+/** Data some tasks stream with their progress (a bench sweep sends its plan, then each finished point; a peer comparison likewise its rows). */
+export type ProgressData = BenchProgress | PeersProgress;
 
 export type WorkerResponse =
   | { readonly type: 'result'; readonly id: number; readonly result: TaskResult; readonly warnings: readonly Diagnostic[] }

@@ -17,6 +17,12 @@ export async function runTask(request: RunRequest, options: Pick<RunOptions, 'si
     const points = await runBench(request.task.spec, { signal: options.signal, report: (data, done, total) => options.onProgress?.(done, total, data) });
     return { result: { kind: 'bench', points }, warnings: [] };
   }
+  if (request.task.kind === 'peers') {
+    // Imported on demand: the peers (and their loaders) stay out of the worker's first chunk.
+    const { runPeers } = await import('./peers-task.ts');
+    const result = await runPeers(request.task.spec, { signal: options.signal, report: (data, done, total) => options.onProgress?.(done, total, data) });
+    return { result: { kind: 'peers', result }, warnings: [] };
+  }
   const compiled = compile(request.source, request.sizes);
   if (!compiled.ok) throw new GradientLabError(compiled.errors[0].message, compiled.errors[0].kind, compiled.errors);
   const { program } = compiled;

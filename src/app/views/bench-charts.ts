@@ -15,7 +15,7 @@ import {
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Title, Tooltip, MatrixController, MatrixElement);
 
 /** The page's colours and text size, read from CSS variables. */
-interface Theme {
+export interface Theme {
   readonly text: string;
   readonly muted: string;
   readonly border: string;
@@ -25,7 +25,7 @@ interface Theme {
   readonly fontSize: number;
 }
 
-function readTheme(): Theme {
+export function readTheme(): Theme {
   const css = getComputedStyle(document.documentElement);
   const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
   return {
@@ -65,7 +65,7 @@ function sliceAxisTitle(input: ChartInput): string {
 }
 
 /** The canvas gets the panel's colour behind it, so a PNG export is readable in either theme. */
-const background = (theme: () => Theme): Plugin => ({
+export const background = (theme: () => Theme): Plugin => ({
   id: 'panelBackground',
   beforeDraw(chart) {
     const { ctx } = chart;
@@ -76,7 +76,7 @@ const background = (theme: () => Theme): Plugin => ({
   },
 });
 
-function baseOptions(t: Theme) {
+export function baseOptions(t: Theme) {
   return {
     animation: false as const,
     responsive: true,
@@ -115,7 +115,7 @@ function logAxis(t: Theme, title: string, ticks: readonly number[] | null, forma
 }
 
 /** "0.05 ms", "12 ms", "1.2 s" for a log time axis: only 1-2-5 steps are labelled. */
-function formatMs(v: number): string {
+export function formatMs(v: number): string {
   const lead = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
   if (![1, 2, 5].some((d) => Math.abs(lead - d) < 1e-6)) return '';
   return v >= 1000 ? `${v / 1000} s` : `${Number(v.toPrecision(2))} ms`;
@@ -262,7 +262,7 @@ function crossoverPlugin(theme: () => Theme, state: () => { cells: readonly Heat
  * A chart as a PNG data URL with its title drawn in (on the page the card's heading shows it), so an
  * exported image explains itself.
  */
-export function chartPng(chart: Chart<'line'> | Chart<'matrix'>, title: string): string {
+export function chartPng(chart: Chart<'line'> | Chart<'matrix'> | Chart<'bar'>, title: string): string {
   const t = readTheme();
   const options = chart.options.plugins!.title!;
   Object.assign(options, { display: true, text: title, color: t.text, font: { size: Math.round(t.fontSize * 1.2), weight: 'bold' } });

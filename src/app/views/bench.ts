@@ -5,7 +5,9 @@ import { sizeNames } from '../context.ts';
 import { h } from '../dom.ts';
 import { BENCH_FAMILIES, benchGrid, MAX_BENCH_WIDTH, powersOfTwo, type BenchBackend, type BenchPoint, type BenchSpec, type PlannedPoint } from '../engine/bench-task.ts';
 import { JobError, type Job } from '../engine/client.ts';
-import { chartPng, createBenchCharts, type BenchCharts } from './bench-charts.ts';
+import { createBenchCharts, type BenchCharts } from './bench-charts.ts';
+import { peersSection } from './bench-peers.ts';
+import { chartCard, csvButton as makeCsvButton, select, webgpuUnavailable } from './bench-ui.ts';
 import { estimateRemainingMs, formatDuration, sliceKey, sliceLabel, slicesFor, toCsv, type HeatSource, type Slice } from './bench-data.ts';
 import './bench.css';
 
@@ -27,31 +29,6 @@ interface Settings {
   runs: number;
 }
 
-/** Why WebGPU cannot be used in this browser, or null when it can. */
-async function webgpuUnavailable(): Promise<string | null> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (gpu === undefined) return 'this browser does not offer WebGPU (no navigator.gpu)';
-  try {
-    return (await gpu.requestAdapter()) === null ? 'no WebGPU adapter was found' : null;
-  } catch (err) {
-    return `WebGPU failed: ${(err as Error).message}`;
-  }
-}
-
-function select(label: string, options: readonly (readonly [string, string])[], value: string, onChange: (v: string) => void, name?: string): HTMLLabelElement {
-  const el = h('select', { attrs: { name }, on: { change: () => onChange(el.value) } });
-  for (const [v, text] of options) el.append(h('option', { text, attrs: { value: v } }));
-  el.value = value;
-  return h('label', { class: 'field' }, [h('span', { text: label }), el]);
-}
-
-function download(name: string, href: string): void {
-  const a = h('a', { attrs: { href, download: name } });
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
 /** The spec a run sends to the worker, or the reason there is none. */
 function specFor(settings: Settings, ctx: AppContext): BenchSpec | { error: string } {
   const ns = powersOfTwo(settings.nLo, settings.nHi);
@@ -71,21 +48,6 @@ function specFor(settings: Settings, ctx: AppContext): BenchSpec | { error: stri
   const wrt = compiled.program.inputs.some((p) => p.name === settings.wrt) ? settings.wrt : compiled.program.inputs[0]?.name;
   if (wrt === undefined) return { error: 'The program has no inputs.' };
   return { ...common, label: 'program', source, nSize: settings.nSize, mSize: settings.mSize === '' ? null : settings.mSize, others, wrt };
-}
-
-/** A chart card: heading, its own controls, a PNG button, the canvas, and a caption. */
-function chartCard(title: string, caption: string, fileName: string, chart: () => Parameters<typeof chartPng>[0] | null, tools: HTMLElement[] = []): { card: HTMLElement; canvas: HTMLCanvasElement; tools: HTMLElement } {
-  const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': title } });
-  const toolbar = h('div', { class: 'bench-card-tools' }, [
-    ...tools,
-    h('button', { text: 'PNG', attrs: { type: 'button', title: `Download "${title}" as PNG` }, on: { click: () => { const c = chart(); if (c) download(fileName, chartPng(c, title)); } } }),
-  ]);
-  const card = h('figure', { class: 'bench-card' }, [
-    h('div', { class: 'bench-card-head' }, [h('h3', { text: title }), toolbar]),
-    h('div', { class: 'bench-chart' }, [canvas]),
-    h('figcaption', { class: 'hint', text: caption }),
-  ]);
-  return { card, canvas, tools: toolbar };
 }
 
 /** The Benchmark view. */
@@ -116,16 +78,7 @@ export const benchView: View = {
     const status = h('span', { class: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
     const runButton = h('button', { class: 'primary', text: 'Run sweep', attrs: { type: 'button' }, on: { click: () => void run() } });
     const cancelButton = h('button', { text: 'Cancel', attrs: { type: 'button', disabled: true }, on: { click: () => job?.cancel() } });
-    const csvButton = h('button', {
-      text: 'Export CSV', attrs: { type: 'button', disabled: true },
-      on: {
-        click: () => {
-          const url = URL.createObjectURL(new Blob([toCsv(points)], { type: 'text/csv' }));
-          download('gradient-lab-bench.csv', url);
-          setTimeout(() => URL.revokeObjectURL(url), 10_000);
-        },
-      },
-    });
+    const csvButton = makeCsvButton('gradient-lab-bench.csv', () => toCsv(points));
     const runLine = h('div', { class: 'controls bench-run' }, [runButton, cancelButton, progress, status, csvButton]);
     const failures = h('div', { class: 'bench-failures' });
 
@@ -277,12 +230,17 @@ export const benchView: View = {
       }
     };
 
+    const peers = peersSection(ctx);
     panel.append(
       h('p', { class: 'explain', text: 'Time the full Jacobian both ways over a grid of widths: forward mode pushes n tangent seeds (one JVP per input), reverse mode pulls m cotangent seeds (one VJP per output). Each point is the median of a few runs after a warm-up; it runs in the engine worker, so the page stays responsive.' }),
       controls, note, gridLine, runLine, failures, chartsEl,
+      peers.element,
     );
     ctx.store.subscribe((s, prev) => {
-      if (s.theme !== prev.theme || s.largeFont !== prev.largeFont) charts?.retheme();
+      if (s.theme !== prev.theme || s.largeFont !== prev.largeFont) {
+        charts?.retheme();
+        peers.retheme();
+      }
       if (settings.family === CURRENT && (s.source !== prev.source || s.sizes !== prev.sizes)) renderControls();
     });
     renderControls();
@@ -290,6 +248,7 @@ export const benchView: View = {
     void webgpuUnavailable().then((problem) => {
       gpuProblem = problem;
       renderControls();
+      peers.setGpuProblem(problem);
     });
   },
 };

@@ -74,7 +74,8 @@ function renderResult(result: TaskResult): HTMLElement[] {
     case 'check':
       return [checkTable(result)];
     case 'bench':
-      return []; // sweeps are shown by the Benchmark view
+    case 'peers':
+      return []; // sweeps and peer comparisons are shown by the Benchmark view
     case 'trace':
       return []; // sweep traces are shown by the Graph view
   }

@@ -6,7 +6,7 @@ import { cellMs, SIDE_COLUMNS, sideLines, type Cell } from './summary.ts';
 import { SIDES, type Side } from './system.ts';
 
 /** The fastest correct formulation's time, with footnotes for the ones that have a note. */
-function cellText(cell: Cell, notes: Footnotes): string {
+export function cellText(cell: Cell, notes: Footnotes): string {
   // The same defect at every width gets one footnote: the numbers stay in the JSON.
   const marks = [...new Set(cell.notes.map((n) => notes.ref(n.replace(/ \(max \|Δ\| .*\)$/, ''))))].join('');
   switch (cell.verdict) {
