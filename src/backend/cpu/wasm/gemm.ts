@@ -71,7 +71,7 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
   const ldc = Np * bytes;
-  const rowBlockTiles = MC / MR;
+  const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     for (let t0 = 0; t0 < mTiles; t0 += rowBlockTiles) {
