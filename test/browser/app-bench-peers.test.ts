@@ -113,6 +113,7 @@ describe('the Benchmark tab: compare with peers', () => {
 
     // The table beneath has the same lines, TF.js's JVPs marked not supported with a note.
     const table = () => section.querySelector<HTMLTableElement>('.peers-table')!;
+    expect(table().caption!.textContent).toMatch(gpu ? /^WebGPU/ : /^CPU/);
     expect(table().tBodies[0].rows).toHaveLength(categories);
     const jvpRow = [...table().tBodies[0].rows].find((r) => r.cells[0].textContent === 'jvp')!;
     expect(jvpRow.textContent).toContain('n/s');

@@ -182,7 +182,7 @@ describe('Benchmark', () => {
     await choose('m-to', '2');
     expect(await page.locator('.bench-grid .status').textContent()).toBe('4 grid points × 1 backend');
 
-    const csv = page.getByRole('button', { name: 'Export CSV' });
+    const csv = page.locator('.bench-run').getByRole('button', { name: 'Export CSV' });
     expect(await csv.isDisabled()).toBe(true);
     const status = page.locator('.bench-run .status');
     await page.getByRole('button', { name: 'Run sweep' }).click();
@@ -206,11 +206,61 @@ describe('Benchmark', () => {
     await choose('m-to', '4096');
     await page.getByRole('button', { name: 'Run sweep' }).click();
     await expect.poll(() => status.textContent(), SLOW).toMatch(/^[1-9]\d* \/ 169 points/);
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    const cancel = page.locator('.bench-run').getByRole('button', { name: 'Cancel' });
+    await cancel.click();
     await expect.poll(() => status.textContent(), SLOW).toMatch(/^cancelled after \d+ of 169 points$/);
     expect(await page.getByRole('button', { name: 'Run sweep' }).isDisabled()).toBe(false);
-    expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
+    expect(await cancel.isDisabled()).toBe(true);
     await screenshot(page, '4-bench-cancelled');
+  });
+});
+
+describe('Benchmark: compare with peers', () => {
+  it('loads jax-js and TF.js only when run, compares them with ours on both sides, and tabulates the answers', async () => {
+    const { page } = await open();
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.getByRole('tab', { name: 'Benchmark' }).click();
+    await page.getByText('WebGPU (everyone)').waitFor();
+    const peers = page.locator('section.peers');
+    const tick = async (name: string, value: string, on: boolean) => {
+      const box = peers.locator(`input[name="${name}"][value="${value}"]`);
+      if ((await box.isChecked()) !== on) await box.click();
+    };
+    await tick('peers-width', '64', false);
+    await tick('peers-width', '8', true);
+    for (const task of ['primal', 'jvp', 'jacfwd', 'jacrev', 'hvp', 'gemm']) await tick('peers-task', task, false);
+    await tick('peers-side', 'webgpu', true);
+    await peers.locator('select[name="peers-repeats"]').selectOption('1');
+    expect(requested.filter((u) => /peers-task|\.wasm$/.test(u)), 'nothing of the peers is fetched before a run').toEqual([]);
+
+    await peers.getByRole('button', { name: 'Run comparison' }).click();
+    const status = peers.locator('.peers-run [role="status"]');
+    await expect.poll(() => status.textContent(), { timeout: 120_000 }).toMatch(/^done: \d+ rows$/);
+    // The peers' code and TF.js's .wasm came from this app's own origin, never a CDN.
+    expect(requested.some((u) => u.includes('peers-task'))).toBe(true);
+    const wasm = requested.filter((u) => u.endsWith('.wasm'));
+    expect(wasm.length).toBeGreaterThan(0);
+    for (const u of wasm) expect(new URL(u).origin).toBe(new URL(app.url).origin);
+
+    // WebGPU side first: ours, jax-js (both formulations) and TF.js timed on every VJP line.
+    const table = peers.locator('.peers-table');
+    expect(await table.locator('caption').textContent()).toMatch(/^WebGPU/);
+    expect(await table.locator('tbody tr').count()).toBe(4);
+    expect(await table.locator('td.verdict-timed').count()).toBe(16);
+    expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=0')).toBeGreaterThan(20);
+    expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=1')).toBeGreaterThan(20);
+    await peers.locator('select[name="peers-chart-side"]').selectOption('cpu');
+    expect(await table.locator('caption').textContent()).toMatch(/^CPU/);
+    expect(await table.locator('td.verdict-timed').count()).toBe(16);
+    await screenshot(page, '5-bench-peers');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), peers.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe('gradient-lab-peers.csv');
+    const rows = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
+    expect(rows[0]).toMatch(/^side,system,device,task,fn,n,m,k,formulation,/);
+    // 4 VJP lines × (ours, jax-js twice, TF.js) × 2 sides.
+    expect(rows).toHaveLength(1 + 32);
   });
 });
 

@@ -91,6 +91,8 @@ export function peersSection(ctx: AppContext): PeersSection {
   /** Page-side duration of each finished unit (for the remaining-time estimate). */
   let unitMs: number[] = [];
   let chartSide: Side = 'webgpu';
+  /** Until the user picks a side, the charts show WebGPU once it has rows (the CPU side finishes each task first). */
+  let sideChosen = false;
   let chartTask: TaskName | 'all' = 'all';
   let job: Job | null = null;
   let charts: PeerCharts | null = null;
@@ -103,7 +105,7 @@ export function peersSection(ctx: AppContext): PeersSection {
   const cancelButton = h('button', { text: 'Cancel', attrs: { type: 'button', disabled: true }, on: { click: () => job?.cancel() } });
   const csvButton = makeCsvButton('gradient-lab-peers.csv', () => peersCsv(rows));
   const setupLine = h('p', { class: 'hint peers-setup' });
-  const sideSelect = h('select', { attrs: { name: 'peers-chart-side', 'aria-label': 'Side to chart' }, on: { change: () => { chartSide = sideSelect.value as Side; redraw(); } } });
+  const sideSelect = h('select', { attrs: { name: 'peers-chart-side', 'aria-label': 'Side to chart' }, on: { change: () => { chartSide = sideSelect.value as Side; sideChosen = true; redraw(); } } });
   const taskSelect = h('select', { attrs: { name: 'peers-chart-task', 'aria-label': 'Task to chart' }, on: { change: () => { chartTask = taskSelect.value as TaskName | 'all'; redraw(); } } });
   const filters = [h('label', { class: 'field' }, [h('span', { text: 'Side' }), sideSelect]), h('label', { class: 'field' }, [h('span', { text: 'Task' }), taskSelect])];
   const timeCard = chartCard('Peers: median time per call', 'Each bar is the fastest correct formulation of a system for one task, function, width w (n = m = w) and k directions; host arrays in, answer read back. Hover a bar for its formulation and its largest difference from our f64 reference.', 'peers-time.png', () => charts?.time ?? null, filters);
@@ -147,6 +149,7 @@ export function peersSection(ctx: AppContext): PeersSection {
 
   const redraw = () => {
     const sides = (['cpu', 'webgpu'] as const).filter((s) => rows.some((r) => (s === 'webgpu') === (r.device === 'webgpu')));
+    if (!sideChosen && sides.includes('webgpu')) chartSide = 'webgpu';
     if (sides.length > 0 && !sides.includes(chartSide)) chartSide = sides[0];
     sideSelect.replaceChildren(...sides.map((s) => h('option', { text: SIDE_SHORT[s], attrs: { value: s } })));
     sideSelect.value = chartSide;
