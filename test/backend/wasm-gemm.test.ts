@@ -214,12 +214,15 @@ describe('batched matmul through the CPU interpreter', () => {
 });
 
 describe('choosing and falling back', () => {
-  it('uses wasm only where it measured faster: not for matrix-vector products or tiny products', () => {
-    expect(wasmPays(256, 256, 256)).toBe(true);
-    expect(wasmPays(256, 256, 1)).toBe(true);
-    expect(wasmPays(1, 1024, 1024)).toBe(false);
-    expect(wasmPays(1024, 2, 1024)).toBe(false);
-    expect(wasmPays(8, 8, 8)).toBe(false);
+  it('uses wasm only where it measured faster: not for tiny products or matrix-vector products of large matrices', () => {
+    expect(wasmPays(256, 256, 256, 4)).toBe(true);
+    expect(wasmPays(256, 256, 1, 8)).toBe(true);
+    expect(wasmPays(4, 16, 16, 8)).toBe(true);
+    expect(wasmPays(8, 8, 8, 4)).toBe(false);
+    expect(wasmPays(1, 1024, 1024, 4)).toBe(true);
+    expect(wasmPays(1, 1024, 1024, 8)).toBe(false);
+    expect(wasmPays(2048, 2, 2048, 4)).toBe(false);
+    expect(wasmPays(3, 2048, 2048, 8)).toBe(true);
   });
 
   it('falls back to the TypeScript gemm when the engine has no WebAssembly SIMD', () => {

@@ -4,19 +4,23 @@ import type { FloatArray } from './tensor.ts';
 import { wasmGemm } from './wasm/gemm.ts';
 import { gemmMode } from './wasm/module.ts';
 
+/** Above this many bytes, the matrix of a matrix-vector product is cheaper to stream once in JS than to copy. */
+const MATVEC_WASM_BYTES = 4 * 2 ** 20;
+
 /**
  * Whether the WebAssembly kernel beats the TypeScript gemm on a product this shape, counting its copies in
- * and out. Measured on the benchmark machine (2 × AMD EPYC, Node 20, scratch timings of both at each shape):
- * - It loses when C is a row or a column or nearly so (M ≤ 2 or N ≤ 2, say a matrix times a vector):
- *   such a product reads each element of the matrix once, so packing it costs as much as the JS loop,
- *   e.g. 1×256×256 f32 took 51 µs in JS and 167 µs in wasm. With 4 rows and columns it wins (4×256×256:
- *   292 µs JS, 156 µs wasm).
- * - For small products the fixed cost (a call, packing, ~0.2 µs) dominates: 8³ still ran faster in JS in
- *   f32 (0.5 against 0.7 µs), 12³ ran faster in wasm (1.7 against 1.3 µs; f64 crosses over near 8³), and
- *   4×16×16 tied; so M·N·K ≥ 2048 (8×16×16 ran 1.4–2.7× faster in wasm).
+ * and out. Measured on the benchmark machine (2 × AMD EPYC, Node 20, scratch timings of both at each shape,
+ * B stored either way; the machine was shared, so ratios within ~20% of 1 are ties):
+ * - Tiny products are the fixed cost (calls, copies, ~0.4 µs): 8³ ran in 0.5 µs in JS and 0.6 µs in wasm
+ *   (f32; f64 already favoured wasm), 4×16×16 ran 1.9–3.6× faster in wasm, 12³ 1.4–3.6×. So M·N·K ≥ 1024.
+ * - When C is a row or a column, or two (a matrix times one or two vectors), each element of the matrix
+ *   is used once or twice, so copying it in costs about what the JS loop does. Up to 4 MiB of matrix wasm
+ *   still won (1×1024×1024 f32: 1.04 ms JS, 0.70 ms wasm; 1×724×724 f64: 0.77 against 0.52), at 8 MiB
+ *   JS won (1×1024×1024 f64: 1.58 against 2.20 ms; 1×1448×1448 f32: 2.1 against 3.6 ms), and beyond.
  */
-export function wasmPays(M: number, N: number, K: number): boolean {
-  return Math.min(M, N) >= 4 && M * N * K >= 2048;
+export function wasmPays(M: number, N: number, K: number, bytesPerElement: number): boolean {
+  if (M * N * K < 1024) return false;
+  return Math.min(M, N) > 2 || K * Math.max(M, N) * bytesPerElement <= MATVEC_WASM_BYTES;
 }
 
 /**
@@ -26,7 +30,7 @@ export function wasmPays(M: number, N: number, K: number): boolean {
  */
 export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   const mode = gemmMode();
-  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K));
+  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
   gemm(M, N, K, a, b, c, cOffset);
 }

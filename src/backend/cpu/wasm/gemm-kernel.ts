@@ -3,6 +3,7 @@
 // loops). The layout of the packed operands is what lets one micro-kernel serve every transpose layout.
 import type { DType } from '../tensor.ts';
 import { Code, encodeModule, I32, V128 } from './encoder.ts';
+import { packFullPanels } from './pack-kernel.ts';
 
 /** The shape of the micro-kernel's register block for one dtype. */
 export interface KernelShape {
@@ -41,6 +42,10 @@ export interface GemmKernelExports {
    * contents when `accumulate` is 1 (a later block of k). All counts are at least 1.
    */
   gemmBlock(a: number, b: number, c: number, mTiles: number, nTiles: number, kc: number, aPanelBytes: number, bPanelBytes: number, ldcBytes: number, accumulate: number): void;
+  /** Packs full A panels (`rows` wide); see packFullPanels in pack-kernel.ts. */
+  packA(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
+  /** Packs full B panels (`vectors · lanes` wide). */
+  packB(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
 }
 
 /**
@@ -115,11 +120,13 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
   return code;
 }
 
-/** The module's bytes: the micro-kernel (function 0) and the exported gemmBlock (function 1). */
+/** The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA and packB. */
 export function gemmKernelModule(s: KernelShape): Uint8Array<ArrayBuffer> {
   const i32s = (n: number) => new Array<typeof I32>(n).fill(I32);
   return encodeModule([
     { params: i32s(6), results: [], code: microKernel(s) },
     { params: i32s(10), results: [], code: blockLoops(s, 0), exportName: 'gemmBlock' },
+    { params: i32s(6), results: [], code: packFullPanels(s.dtype, s.rows), exportName: 'packA' },
+    { params: i32s(6), results: [], code: packFullPanels(s.dtype, tileCols(s)), exportName: 'packB' },
   ], 1);
 }

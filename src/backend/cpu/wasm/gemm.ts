@@ -17,7 +17,8 @@ const MC = 128;
  * Packs `count` vectors of length K, vector p's element k at src[offset + p·stride + k·kStride], into
  * panels of `width` vectors: panel q holds, for each k in order, its `width` values contiguously (zeros
  * past `count`). The rows of op(A) and the columns of op(B) are both packed this way, whatever their
- * layout, so the micro-kernel reads only contiguous memory.
+ * layout, so the micro-kernel reads only contiguous memory. The packing kernels (pack-kernel.ts) do the
+ * same for full panels, faster; this packs the last, partial one.
  */
 function packPanels(dst: FloatArray, dstStart: number, src: FloatArray, offset: number, count: number, K: number, stride: number, kStride: number, width: number): void {
   for (let p0 = 0; p0 < count; p0 += width) {
@@ -58,15 +59,27 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const Mp = roundUp(M, MR);
   const Np = roundUp(N, NR);
   const bytes = dtype === 'f32' ? 4 : 8;
+  // Memory: packed A, packed B, C (padded to whole tiles), then A and B as given, for the packing kernels.
   const aStart = 0;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
-  if (!ensureMemory(kernel, (cStart + Mp * Np) * bytes)) return false;
+  const rawA = cStart + Mp * Np;
+  const rawB = rawA + M * K;
+  if (!ensureMemory(kernel, (rawB + K * N) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
+  mem.set(a.data.subarray(a.offset, a.offset + M * K), rawA);
+  mem.set(b.data.subarray(b.offset, b.offset + K * N), rawB);
 
   // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed; likewise columns of op(B).
-  packPanels(mem, aStart, a.data, a.offset, M, K, a.trans ? 1 : K, a.trans ? M : 1, MR);
-  packPanels(mem, bStart, b.data, b.offset, N, K, b.trans ? K : 1, b.trans ? 1 : N, NR);
+  // Full panels are packed in wasm, a last partial one (with its zeros) in JS.
+  const [aStride, aKStride] = a.trans ? [1, M] : [K, 1];
+  const [bStride, bKStride] = b.trans ? [K, 1] : [1, N];
+  const fullA = Math.floor(M / MR);
+  const fullB = Math.floor(N / NR);
+  if (fullA > 0) kernel.packA(rawA * bytes, aStart * bytes, fullA, K, aStride * bytes, aKStride * bytes);
+  if (fullB > 0) kernel.packB(rawB * bytes, bStart * bytes, fullB, K, bStride * bytes, bKStride * bytes);
+  packPanels(mem, aStart + fullA * MR * K, mem, rawA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
+  packPanels(mem, bStart + fullB * NR * K, mem, rawB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
