@@ -62,8 +62,10 @@ const parityLine = (theme: () => Theme): Plugin<'bar'> => ({
   },
 });
 
-function datasets(series: readonly BarSeries[]): ChartDataset<'bar', (number | null)[]>[] {
+/** Bars of times rise from the axis; bars of ratios from 1, up where ours is faster and down where the peer is. */
+function datasets(series: readonly BarSeries[], base?: number): ChartDataset<'bar', (number | null)[]>[] {
   return series.map((s) => ({
+    ...(base === undefined ? {} : { base }),
     label: seriesName(s.column),
     data: s.values.map((v) => (v !== null && v > 0 ? v : null)),
     backgroundColor: colourOf(s.column),
@@ -112,8 +114,8 @@ export interface PeerCharts {
 export function createPeerCharts(canvases: { time: HTMLCanvasElement; ratio: HTMLCanvasElement }): PeerCharts {
   let theme = readTheme();
   let data: PeerChartData = { labels: [], times: [], ratios: [] };
-  const timeOptions = () => options(theme, 'median ms per call, upload and readback included (log scale)', formatMs, () => data.times, 'ms');
-  const ratioOptions = () => options(theme, 'peer ms ÷ ours (log scale; above 1: ours is faster)', formatRatioTick, () => data.ratios, 'ratio');
+  const timeOptions = () => options(theme, 'median ms per call (log scale)', formatMs, () => data.times, 'ms');
+  const ratioOptions = () => options(theme, 'peer ÷ ours (log; above 1: ours faster)', formatRatioTick, () => data.ratios, 'ratio');
   const time = new Chart<'bar', (number | null)[], string>(canvases.time, {
     type: 'bar', data: { labels: [], datasets: [] }, options: timeOptions(), plugins: [background(() => theme)],
   });
@@ -126,7 +128,7 @@ export function createPeerCharts(canvases: { time: HTMLCanvasElement; ratio: HTM
     update(next) {
       data = next;
       time.data = { labels: [...next.labels], datasets: datasets(next.times) };
-      ratio.data = { labels: [...next.labels], datasets: datasets(next.ratios) };
+      ratio.data = { labels: [...next.labels], datasets: datasets(next.ratios, 1) };
       time.update('none');
       ratio.update('none');
     },
