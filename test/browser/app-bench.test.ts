@@ -128,7 +128,7 @@ describe('the Explain tab', () => {
     const store = new Store({ ...DEFAULT_STATE, view: 'explain' });
     const ctx = createContext(store, { run: () => { throw new Error('Explain never runs the engine'); } } as unknown as EngineClient);
     const panel = mount(explainView, ctx);
-    expect(panel.querySelector('.explain-verdict')!.textContent).toMatch(/^Reverse mode: about 11× cheaper/);
+    expect(panel.querySelector('.explain-verdict')!.textContent).toMatch(/^Reverse mode: about 13× cheaper/); // the VJP's outer products cost m·n multiplies (no GEMM)
     expect(panel.querySelector('.explain-why')!.textContent).toContain('forward mode needs 47 JVP passes');
     store.update({ source: 'input x[n]\noutput loss = sum(x ^ 2)\n', sizes: { n: 4096 } });
     await until(() => panel.querySelector('.explain-why')?.textContent?.includes('4,096 JVP passes') === true, 'the debounced update', 3000);
