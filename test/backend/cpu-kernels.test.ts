@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mapBinary } from '../../src/backend/cpu/elementwise.ts';
+import { mapArithmetic, mapBinary } from '../../src/backend/cpu/elementwise.ts';
 import { gemm } from '../../src/backend/cpu/gemm.ts';
 import { reduce } from '../../src/backend/cpu/reduce.ts';
 import { broadcastShapes, numel, stridesOf, type Shape } from '../../src/ir/shape.ts';
@@ -97,5 +97,19 @@ describe('CPU kernels against naive loops', () => {
       });
       expect(Array.from(got.data)).toEqual(expected);
     }), { numRuns: 100 });
+  });
+
+  it('the written-out + − × ÷ loops give the bits of mapBinary with the same function, broadcasting and in f32', () => {
+    const fns = { add: (u: number, v: number) => u + v, sub: (u: number, v: number) => u - v, mul: (u: number, v: number) => u * v, div: (u: number, v: number) => u / v };
+    const ops = fc.constantFrom('add', 'sub', 'mul', 'div' as const);
+    fc.assert(fc.property(fc.tuple(shape, fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.nat(4)), ops, fc.constantFrom('f32', 'f64' as const), fc.boolean(), fc.nat(), ([out, onesA, dropA], op, dtype, swap, seed) => {
+      const a = out.slice(Math.min(dropA, out.length)).map((d, i) => (onesA[i] ? 1 : d));
+      const [x, y] = swap ? [out, a] : [a, out];
+      const X = { shape: x, data: random(numel(x), seed) };
+      const Y = { shape: y, data: random(numel(y), seed + 1) };
+      const got = mapArithmetic(X, Y, out, dtype, op);
+      expect(got.data).toBeInstanceOf(dtype === 'f32' ? Float32Array : Float64Array);
+      expect(Array.from(got.data)).toEqual(Array.from(mapBinary(X, Y, out, dtype, fns[op]).data));
+    }), { numRuns: 150 });
   });
 });
