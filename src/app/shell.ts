@@ -34,7 +34,7 @@ export function mountShell(root: HTMLElement, ctx: AppContext, views: readonly V
   ]);
 
   const editorPane = h('section', { class: 'editor-pane', attrs: { 'aria-label': 'Program' } });
-  const sidebar = h('div', { class: 'editor-controls' });
+  const sidebar = h('aside', { class: 'editor-controls', attrs: { 'aria-label': 'Sizes, inputs and run' } });
   const left = h('div', { class: 'left-column' }, [editorPane, sidebar]);
 
   const tabs = h('div', { class: 'tabs', attrs: { role: 'tablist', 'aria-label': 'Views' } });

@@ -2,11 +2,15 @@
 // an error, step through a reverse sweep, run a benchmark, open share links (honest and hostile),
 // and fall back to the CPU where WebGPU is missing. Every flow must leave no uncaught page error.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '../../src/app/share.ts';
 import { DEFAULT_STATE, type BackendChoice, type TaskMode, type ViewName } from '../../src/app/state.ts';
 import { canvasColours, editorText, launchChromium, openApp, screenshot, serveBuiltApp, typeProgram, type AppPage, type ServedApp } from '../support/e2e.ts';
+
+/** axe-core, injected into the page for the accessibility audit. */
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** A small program with one vector and one scalar output; every line ends in a closing bracket. */
 const PROGRAM = 'input x[n]\ninput W[m, n]\noutput y = tanh(W @ x)\noutput loss = sum(y * y)';
@@ -125,6 +129,37 @@ describe('every tab', () => {
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.getByRole('tab', { name: 'Jacobian' }).click();
     await screenshot(page, '7-dark-jacobian');
+  });
+});
+
+describe('accessibility', () => {
+  /** axe-core's WCAG 2.1 A/AA and best-practice rules over the whole page; each violation as "rule: first element". */
+  async function audit(page: Page): Promise<string[]> {
+    await page.addScriptTag({ path: AXE_SCRIPT });
+    return page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const { violations } = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+      return violations.map((v) => `${v.id}: ${v.nodes[0].target.join(' ')} (${v.nodes.length} elements)`);
+    });
+  }
+
+  it('every tab, with results in it, passes an axe-core audit in light, dark and large-text modes', async () => {
+    const { page } = await open();
+    await page.getByRole('combobox', { name: 'Backend' }).selectOption('cpu');
+    await runFromEditor(page);
+    await expect.poll(() => statsLine(page).textContent(), SLOW).toMatch(/^CPU/);
+    const found: string[] = [];
+    for (const mode of ['light', 'dark', 'dark, large text']) {
+      if (mode === 'dark') await page.getByRole('button', { name: 'Dark theme' }).click();
+      if (mode === 'dark, large text') await page.getByRole('button', { name: /large/i }).click();
+      for (const name of await page.getByRole('tab').allTextContents()) {
+        await page.getByRole('tab', { name }).click();
+        const panel = page.getByRole('tabpanel', { name });
+        await expect.poll(async () => (await panel.innerText()).trim().length, SLOW).toBeGreaterThan(40);
+        found.push(...(await audit(page)).map((v) => `${mode}, ${name}: ${v}`));
+      }
+    }
+    expect(found).toEqual([]);
   });
 });
 

@@ -31,7 +31,7 @@ function portTable(e: CostExplanation): HTMLElement {
     ...e.outputs.map((p) => h('tr', {}, [h('td', { text: 'output' }), h('td', { text: p.name }), h('td', { text: shape(p.shape) }), h('td', { class: 'num', text: count(p.scalars) })])),
   ];
   return h('table', { class: 'explain-ports' }, [
-    h('thead', {}, [h('tr', {}, ['', 'name', 'shape', 'scalars'].map((t) => h('th', { text: t })))]),
+    h('thead', {}, [h('tr', {}, ['port', 'name', 'shape', 'scalars'].map((t) => h('th', { text: t })))]),
     h('tbody', {}, rows),
   ]);
 }

@@ -33,7 +33,11 @@ export const wgslView: View = {
       }
       const { kernels, peakBytes, problem } = listKernels(target.graph);
       const list = h('ol', { class: 'dispatches' }, kernels.map((k, i) => h('li', {}, [h('a', { text: k.label, attrs: { href: `#kernel-${i}` } }), ` — workgroups ${k.workgroups.join(' × ')}`])));
-      const sources = kernels.map((k, i) => h('section', { class: 'kernel', attrs: { id: `kernel-${i}` } }, [h('h4', { text: `${i + 1}. ${k.label}` }), h('pre', { class: 'code', text: k.code })]));
+      const sources = kernels.map((k, i) => h('section', { class: 'kernel', attrs: { id: `kernel-${i}` } }, [
+        h('h3', { text: `${i + 1}. ${k.label}` }),
+        // Focusable, so a keyboard can scroll a long kernel sideways.
+        h('pre', { class: 'code', text: k.code, attrs: { tabindex: '0', 'aria-label': `WGSL of kernel ${i + 1}` } }),
+      ]));
       panel.replaceChildren(
         h('p', { text: `${target.title}: ${kernels.length} dispatches, ${(peakBytes / 1024).toFixed(1)} KiB of device memory at peak (planned for WebGPU's default limits).` }),
         ...(problem ? [h('p', { class: 'warning', text: problem })] : []),
