@@ -109,8 +109,8 @@ async function runPlan(device: GPUDevice, plan: KernelPlan, a: Float32Array<Arra
 }
 
 /** Plans and runs `spec` on random operands and checks C against the f64 reference, and that nothing else in C changed. */
-async function checkMatmul(device: GPUDevice, spec: MatmulSpec, limits = LIMITS): Promise<KernelPlan> {
-  const plan = planMatmul(spec, limits);
+async function checkMatmul(device: GPUDevice, spec: MatmulSpec, limits = LIMITS, softwareAdapter = false): Promise<KernelPlan> {
+  const plan = planMatmul(spec, limits, softwareAdapter);
   const size = extents(spec);
   const a = randomArray(size.a, spec.M * 7919 + spec.K);
   const b = randomArray(size.b, spec.N * 104729 + spec.K + 1);
@@ -154,7 +154,13 @@ describe('planMatmul (pure)', () => {
   it('uses one shader for every shape and transpose, with strides in the uniforms', () => {
     const plans = [planMatmul(spec(3, 5, 7), LIMITS), planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS)];
     expect(plans[0].code).toBe(plans[1].code);
-    expect(plans[0].code).toBe(loadShader('matmul'));
+    expect(plans[0].code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul')}`);
+    // A software adapter gets the kernel without workgroup memory, on the same grid and uniforms.
+    const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
+    expect(direct.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
+    expect(direct.code).not.toContain('var<workgroup>');
+    expect([...direct.uniforms]).toEqual([...plans[1].uniforms]);
+    expect(direct.workgroups).toEqual(plans[1].workgroups);
     expect(plans[0].entryPoint).toBe('main');
     // M N K | aRow aK bK bCol | batchA batchB offA offB offC | tilesN tilesPerBatch tiles gridX gridXY
     expect([...plans[0].uniforms]).toEqual([3, 5, 7, 7, 1, 5, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
@@ -209,46 +215,50 @@ describe('loadShader', () => {
   });
 });
 
-describe.skipIf(device === null)('matmul kernel on WebGPU (Node, Dawn)', () => {
-  const gpu = device!;
+// Both kernels on this device: the staged one GPUs get and the direct one software adapters get.
+for (const [kernel, softwareAdapter] of [['tiled', false], ['direct', true]] as const) {
+  describe.skipIf(device === null)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
+    const gpu = device!;
+    const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, softwareAdapter);
 
-  it.each(SIZES)('M=%i N=%i K=%i, all four transposes', async (M, N, K) => {
-    for (const [transA, transB] of TRANSPOSES) await checkMatmul(gpu, spec(M, N, K, transA, transB));
-  });
+    it.each(SIZES)('M=%i N=%i K=%i, all four transposes', async (M, N, K) => {
+      for (const [transA, transB] of TRANSPOSES) await check(spec(M, N, K, transA, transB));
+    });
 
-  it('K = 0 writes zeros', async () => {
-    await checkMatmul(gpu, spec(5, 67, 0));
-  });
+    it('K = 0 writes zeros', async () => {
+      await check(spec(5, 67, 0));
+    });
 
-  it('batches with separate, padded and broadcast (stride 0) operands', async () => {
-    const [M, N, K] = [65, 63, 70];
-    for (const [transA, transB] of TRANSPOSES) {
-      await checkMatmul(gpu, spec(M, N, K, transA, transB, { batch: 7, batchStrideA: M * K, batchStrideB: K * N }));
-      await checkMatmul(gpu, spec(M, N, K, transA, transB, { batch: 7, batchStrideA: 0, batchStrideB: K * N + 3 }));
-      await checkMatmul(gpu, spec(M, N, K, transA, transB, { batch: 7, batchStrideA: M * K + 5, batchStrideB: 0 }));
-    }
-  });
+    it('batches with separate, padded and broadcast (stride 0) operands', async () => {
+      const [M, N, K] = [65, 63, 70];
+      for (const [transA, transB] of TRANSPOSES) {
+        await check(spec(M, N, K, transA, transB, { batch: 7, batchStrideA: M * K, batchStrideB: K * N }));
+        await check(spec(M, N, K, transA, transB, { batch: 7, batchStrideA: 0, batchStrideB: K * N + 3 }));
+        await check(spec(M, N, K, transA, transB, { batch: 7, batchStrideA: M * K + 5, batchStrideB: 0 }));
+      }
+    });
 
-  it('64 batches of small products sharing B, like a batched JVP', async () => {
-    await checkMatmul(gpu, spec(3, 130, 33, false, true, { batch: 64, batchStrideA: 3 * 33, batchStrideB: 0 }));
-    await checkMatmul(gpu, spec(17, 5, 64, true, false, { batch: 64, batchStrideA: 0, batchStrideB: 64 * 5 }));
-  });
+    it('64 batches of small products sharing B, like a batched JVP', async () => {
+      await check(spec(3, 130, 33, false, true, { batch: 64, batchStrideA: 3 * 33, batchStrideB: 0 }));
+      await check(spec(17, 5, 64, true, false, { batch: 64, batchStrideA: 0, batchStrideB: 64 * 5 }));
+    });
 
-  it('honours element offsets into A, B and C', async () => {
-    for (const [transA, transB] of TRANSPOSES) {
-      await checkMatmul(gpu, spec(67, 9, 66, transA, transB, { offsetA: 3, offsetB: 17, offsetC: 11 }));
-      await checkMatmul(gpu, spec(5, 70, 3, transA, transB, { batch: 3, batchStrideA: 20, batchStrideB: 211, offsetA: 1, offsetB: 2, offsetC: 7 }));
-    }
-  });
+    it('honours element offsets into A, B and C', async () => {
+      for (const [transA, transB] of TRANSPOSES) {
+        await check(spec(67, 9, 66, transA, transB, { offsetA: 3, offsetB: 17, offsetC: 11 }));
+        await check(spec(5, 70, 3, transA, transB, { batch: 3, batchStrideA: 20, batchStrideB: 211, offsetA: 1, offsetB: 2, offsetC: 7 }));
+      }
+    });
 
-  it('recovers tile and batch from a folded grid (fake limits 7, 4 and 2)', async () => {
-    // 3 × 3 tiles per batch × 5 batches = 45 workgroups.
-    const folded = spec(2 * MATMUL_TILE + 2, 2 * MATMUL_TILE + 1, 19, true, false, { batch: 5, batchStrideA: 0, batchStrideB: 19 * 129 });
-    const plan7 = await checkMatmul(gpu, folded, { maxComputeWorkgroupsPerDimension: 7 });
-    expect(plan7.workgroups).toEqual([7, 7, 1]);
-    const plan4 = await checkMatmul(gpu, folded, { maxComputeWorkgroupsPerDimension: 4 });
-    expect(plan4.workgroups).toEqual([4, 4, 3]);
-    const plan2 = await checkMatmul(gpu, spec(65, 65, 8, false, true, { batch: 2 }), { maxComputeWorkgroupsPerDimension: 2 });
-    expect(plan2.workgroups).toEqual([2, 2, 2]);
+    it('recovers tile and batch from a folded grid (fake limits 7, 4 and 2)', async () => {
+      // 3 × 3 tiles per batch × 5 batches = 45 workgroups.
+      const folded = spec(2 * MATMUL_TILE + 2, 2 * MATMUL_TILE + 1, 19, true, false, { batch: 5, batchStrideA: 0, batchStrideB: 19 * 129 });
+      const plan7 = await check(folded, { maxComputeWorkgroupsPerDimension: 7 });
+      expect(plan7.workgroups).toEqual([7, 7, 1]);
+      const plan4 = await check(folded, { maxComputeWorkgroupsPerDimension: 4 });
+      expect(plan4.workgroups).toEqual([4, 4, 3]);
+      const plan2 = await check(spec(65, 65, 8, false, true, { batch: 2 }), { maxComputeWorkgroupsPerDimension: 2 });
+      expect(plan2.workgroups).toEqual([2, 2, 2]);
+    });
   });
-});
+}

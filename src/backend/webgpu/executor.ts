@@ -180,7 +180,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
       } else {
         for (const spec of m.specs) {
-          launches.push({ plan: planMatmul(spec, limits), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
+          launches.push({ plan: planMatmul(spec, limits, softwareAdapter), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
         }
       }
     } else {

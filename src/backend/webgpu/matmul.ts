@@ -27,7 +27,8 @@ export const MATMUL_TILE = 64;
 const U32_LIMIT = 2 ** 32;
 
 /**
- * Plans the tiled GEMM kernel of shaders/matmul.wgsl for `spec`.
+ * Plans a GEMM kernel for `spec`: the tiled one of shaders/matmul.wgsl, or on a software adapter
+ * shaders/matmul-direct.wgsl (same tiles, grid and uniforms; no workgroup memory).
  * Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
  * (read_write), @binding(3) the plan's uniforms.
  *
@@ -36,7 +37,7 @@ const U32_LIMIT = 2 ** 32;
  * 1.83 vs 1.74 GFLOP/s; 64×4096·4096×4096ᵀ: 1.74 vs 1.86, both within run-to-run noise): the
  * kernel is bound by its workgroup-memory reads, not by index arithmetic or bounds checks.
  */
-export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDimension: number }): KernelPlan {
+export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter = false): KernelPlan {
   const { M, N, K, transA, transB, batch, batchStrideA, batchStrideB } = spec;
   const offsetA = spec.offsetA ?? 0;
   const offsetB = spec.offsetB ?? 0;
@@ -66,8 +67,9 @@ export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDi
   );
   const op = (trans: boolean) => (trans ? 'T' : 'N');
   return {
-    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]`,
-    code: loadShader('matmul'),
+    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${softwareAdapter ? ', direct' : ''}`,
+    // Software adapters read the operands directly (matmul-direct.wgsl says why); GPUs stage tiles.
+    code: `${loadShader('matmul-params')}\n${loadShader(softwareAdapter ? 'matmul-direct' : 'matmul')}`,
     entryPoint: 'main',
     workgroups,
     uniforms,
