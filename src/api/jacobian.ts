@@ -31,19 +31,47 @@ export interface JacobianResult {
   readonly stats: RunStats;
 }
 
-/** Where each seed index lands: the port it belongs to and the position inside it. */
-function seedOwner(ports: readonly PortInfo[]): (g: number) => { port: PortInfo; index: number } {
-  const starts: number[] = [];
-  let s = 0;
-  for (const p of ports) {
-    starts.push(s);
-    s += numel(p.shape);
+/** A run of consecutive seeds of one chunk that belong to one port: seeds j0 .. j0 + count - 1 are its elements index0 ... */
+interface SeedRange {
+  readonly port: PortInfo;
+  readonly index0: number;
+  readonly j0: number;
+  readonly count: number;
+}
+
+/** Seeds first .. first + k - 1 (numbered across `ports` in order), split where they cross from one port to the next. */
+function seedRanges(ports: readonly PortInfo[], first: number, k: number): SeedRange[] {
+  const ranges: SeedRange[] = [];
+  let start = 0;
+  for (const port of ports) {
+    const size = numel(port.shape);
+    const lo = Math.max(first, start);
+    const hi = Math.min(first + k, start + size);
+    if (lo < hi) ranges.push({ port, index0: lo - start, j0: lo - first, count: hi - lo });
+    start += size;
   }
-  return (g) => {
-    let i = ports.length - 1;
-    while (starts[i] > g) i--;
-    return { port: ports[i], index: g - starts[i] };
-  };
+  return ranges;
+}
+
+/**
+ * Forward mode: seed j0 + t's result (row j0 + t of `result`, `size` long) is column index0 + t of `block`.
+ * Written in tiles of 32 seeds, so the strided side of this transpose stays in cache.
+ */
+function scatterColumns(result: ArrayLike<number>, size: number, r: SeedRange, block: Tensor): void {
+  const width = block.shape[1];
+  const out = block.data;
+  for (let t0 = 0; t0 < r.count; t0 += 32) {
+    const t1 = Math.min(r.count, t0 + 32);
+    for (let i = 0; i < size; i++) {
+      const row = i * width + r.index0;
+      for (let t = t0; t < t1; t++) out[row + t] = result[(r.j0 + t) * size + i];
+    }
+  }
+}
+
+/** Reverse mode: seeds j0 .. j0 + count - 1 give rows index0 .. of `block`, already laid out as its rows. */
+function copyRows(result: Float64Array | Float32Array, size: number, r: SeedRange, block: Tensor): void {
+  block.data.set(result.subarray(r.j0 * size, (r.j0 + r.count) * size), r.index0 * size);
 }
 
 /**
@@ -86,7 +114,6 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     blocks[out.name] = {};
     for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
   }
-  const owner = seedOwner(seedPorts);
   const feedName = mode === 'fwd' ? tangentName : cotangentName;
   const readName = mode === 'fwd' ? tangentName : cotangentName;
   const start = performance.now();
@@ -97,15 +124,20 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   let dispatches = 0;
   let gpuMs = 0;
   let last: RunStats | undefined;
+  const given = program.inputValues(inputs);
+  // Seeds in the backend's own precision, so no pass converts them.
+  const seedArray = (length: number) => (dtype === 'f32' ? new Float32Array(length) : new Float64Array(length));
   for (let s = 0; s < total; s += chunk) {
     options.signal?.throwIfAborted();
     const k = Math.min(chunk, total - s);
     const graph: Graph = graphFor(k);
-    const feed = program.inputValues(inputs);
-    for (const p of seedPorts) feed.set(feedName(p.name), { shape: [k, ...p.shape], data: new Float64Array(k * numel(p.shape)) });
-    for (let j = 0; j < k; j++) {
-      const { port, index } = owner(s + j);
-      feed.get(feedName(port.name))!.data[j * numel(port.shape) + index] = 1;
+    const feed = new Map(given);
+    for (const p of seedPorts) feed.set(feedName(p.name), { shape: [k, ...p.shape], data: seedArray(k * numel(p.shape)) });
+    const ranges = seedRanges(seedPorts, s, k);
+    for (const r of ranges) {
+      const seed = feed.get(feedName(r.port.name))!.data;
+      const size = numel(r.port.shape);
+      for (let t = 0; t < r.count; t++) seed[(r.j0 + t) * size + r.index0 + t] = 1;
     }
     const { values, stats } = await program.run(graph, feed, options, choice);
     last = stats;
@@ -115,19 +147,14 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     peak = Math.max(peak, stats.peakBytes);
     passes++;
     if (s === 0) outputs = Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
+    // Forward: a seed on input element `index` gives that column of every output's block.
+    // Reverse: a seed on output element `index` gives that row of every input's block.
     for (const p of readPorts) {
       const result = values.get(readName(p.name))!.data;
       const size = numel(p.shape);
-      for (let j = 0; j < k; j++) {
-        const { port, index } = owner(s + j);
-        // Forward: seed j is input column `index`, its result a column of every output block.
-        // Reverse: seed j is output row `index`, its result a row of every input block.
-        const block = mode === 'fwd' ? blocks[p.name][port.name] : blocks[port.name][p.name];
-        const width = block.shape[1];
-        for (let i = 0; i < size; i++) {
-          if (mode === 'fwd') block.data[i * width + index] = result[j * size + i];
-          else block.data[index * width + i] = result[j * size + i];
-        }
+      for (const r of ranges) {
+        if (mode === 'fwd') scatterColumns(result, size, r, blocks[p.name][r.port.name]);
+        else copyRows(result, size, r, blocks[r.port.name][p.name]);
       }
     }
     options.onProgress?.(s + k, total);
