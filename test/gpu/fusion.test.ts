@@ -35,6 +35,21 @@ describe('fusion: kernels planned for small programs (no device needed)', () => 
     expect(kernels[0].label).toMatch(/^reduce sum/);
     expect(kernels[0].code).toMatch(/fn load_input\(i: u32\) -> f32 \{[^}]*\*[^}]*\}/);
   });
+
+  it('a transpose read only by matmuls is a flag on each, never a copy, however many read it', () => {
+    // The HVP of a loss through W @ x multiplies Wᵀ by two vectors (the gradient and its tangent).
+    const p = compileOrThrow('input W[n, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { n: 64 });
+    const hvp = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] });
+    const transposes = hvp.nodes.filter((n) => n.op === 'transpose');
+    expect(transposes).toHaveLength(1);
+    expect(hvp.nodes.filter((n) => n.args.includes(transposes[0].id)).map((n) => n.op)).toEqual(['matmul', 'matmul']);
+    const labels = listKernels(hvp).kernels.map((k) => k.label);
+    expect(labels.filter((l) => l.startsWith('matvec [64×64ᵀ]'))).toHaveLength(2);
+    expect(labels.filter((l) => l === `elementwise %${transposes[0].id}`)).toEqual([]);
+    // Read by anything else, it is stored once.
+    const mixed = compileOrThrow('input W[n, n]\ninput x[n]\noutput y = transpose(W) @ x\noutput z = sum(transpose(W) * W)', { n: 8 });
+    expect(listKernels(mixed.graph).kernels.some((k) => k.label.startsWith('elementwise'))).toBe(true);
+  });
 });
 
 describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () => {

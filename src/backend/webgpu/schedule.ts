@@ -35,7 +35,16 @@ export interface Schedule {
  */
 export function schedule(graph: Graph, maxStorageBuffers: number): Schedule {
   const uses = new Int32Array(graph.nodes.length);
-  for (const n of graph.nodes) for (const a of n.args) uses[a]++;
+  const nonMatmulUses = new Int32Array(graph.nodes.length);
+  for (const n of graph.nodes) {
+    for (const a of n.args) {
+      uses[a]++;
+      if (n.op !== 'matmul') nonMatmulUses[a]++;
+    }
+  }
+  // A transpose that only matmuls read is a flag on each of them (see `resolve`), however many there are:
+  // reverse mode reads Wᵀ once per seed chain (an HVP's gradient and its tangent both need Wᵀ v).
+  const matmulFlag = (id: NodeId) => graph.nodes[id].op === 'transpose' && nonMatmulUses[id] === 0;
   const stored = new Set<NodeId>();
   const dependsOnData = new Uint8Array(graph.nodes.length);
   for (const n of graph.nodes) {
@@ -43,7 +52,7 @@ export function schedule(graph: Graph, maxStorageBuffers: number): Schedule {
     if (n.op === 'input') stored.add(n.id);
     else if (n.op !== 'const' && PRIMITIVES[n.op].wgsl.kind !== 'elementwise' && PRIMITIVES[n.op].wgsl.kind !== 'index') stored.add(n.id);
     // Shared values are stored once; constant-only trees (zeros, ones) are cheaper to recompute.
-    else if (uses[n.id] > 1 && dependsOnData[n.id]) stored.add(n.id);
+    else if (uses[n.id] > 1 && dependsOnData[n.id] && !matmulFlag(n.id)) stored.add(n.id);
   }
   for (const p of graph.outputs) stored.add(p.id);
 
