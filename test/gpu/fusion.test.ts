@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compileOrThrow, listKernels, randomValues, type Program } from '../../src/index.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
@@ -86,5 +86,40 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     await again.evaluate(inputs, { backend: 'webgpu' });
     await again.grad(inputs, { backend: 'webgpu', output: 'loss' });
     expect(rt!.compiledPipelines, 'the same source compiled again').toBe(compiled);
+  });
+
+  it('a repeated run creates no bind group or buffer, and overlapping runs of one graph each get their own answer', async () => {
+    const p = compileOrThrow(`${LAYER}\noutput loss = sum(y * y)`, { m: 40, n: 33 });
+    const graph = p.derived('hvp', [], { of: ['loss'] });
+    const feeds = [1, 2, 3].map((seed) => new Map([...inputsOf(p, seed), ...inputsOf(p, seed + 10)].map(([k, t]) => [k, t])));
+    // Directions for every input, named as the HVP graph wants them.
+    const withDirections = feeds.map((feed, i) => new Map([...feed, ...[...feed].map(([k, t]) => [`${k}.dot`, { shape: t.shape, data: t.data.map((v) => Math.fround(v * (i + 2) / 7)) }] as const)]));
+    // Second derivatives through tanh in f32 against f64: measured ≤ 1.1e-5 relative. A bind group pointing
+    // at another run's buffers would be off by O(1).
+    const tol = { rtol: 1e-4, atol: 1e-4 };
+    const check = (out: Map<string, Tensor>, feed: Map<string, Tensor>, what: string) => {
+      const want = interpret(graph, feed, 'f64');
+      for (const port of graph.outputs) expectAllclose(out.get(port.name)!.data, want.get(port.name)!.data, tol, `${what}: ${port.name}`);
+    };
+    check(await rt!.run(graph, withDirections[0]), withDirections[0], 'first run');
+
+    const { device } = rt!.gpu;
+    const groups = vi.spyOn(device, 'createBindGroup');
+    const buffers = vi.spyOn(device, 'createBuffer');
+    try {
+      check(await rt!.run(graph, withDirections[1]), withDirections[1], 'second run');
+      expect(groups, 'bind groups made by a repeated run').not.toHaveBeenCalled();
+      // Only the read-back buffers (one per output) and the timestamp buffers are made per run.
+      const perRun = graph.outputs.length + (rt!.gpu.info.timestamps ? 2 : 0);
+      expect(buffers).toHaveBeenCalledTimes(perRun);
+
+      // Three runs in flight at once: each must read its own inputs, whatever buffers the pool hands out.
+      const outs = await Promise.all(withDirections.map((feed) => rt!.run(graph, feed)));
+      outs.forEach((out, i) => check(out, withDirections[i], `overlapping run ${i}`));
+      check(await rt!.run(graph, withDirections[2]), withDirections[2], 'a run after them');
+    } finally {
+      groups.mockRestore();
+      buffers.mockRestore();
+    }
   });
 });
