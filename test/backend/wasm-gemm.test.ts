@@ -1,5 +1,6 @@
 // The WebAssembly SIMD GEMM against the TypeScript gemm (its reference) and an f64 triple loop: every
 // transpose layout, ragged and edge sizes, batches, and the fallbacks when SIMD or memory is missing.
+import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rng } from '../../src/api/random.ts';
@@ -10,7 +11,8 @@ import type { DType, FloatArray, Tensor } from '../../src/backend/cpu/tensor.ts'
 import { signedLeb, unsignedLeb } from '../../src/backend/cpu/wasm/encoder.ts';
 import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
-import { forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported } from '../../src/backend/cpu/wasm/module.ts';
+import { forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
+import { setGemmThreads } from '../../src/backend/cpu/wasm/threads.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { numel, type Shape } from '../../src/ir/shape.ts';
@@ -281,5 +283,43 @@ describe('WebAssembly encoder', () => {
     expect(signedLeb(63)).toEqual([0x3f]);
     expect(signedLeb(64)).toEqual([0xc0, 0x00]);
     expect(signedLeb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+});
+
+describe('WebAssembly GEMM on helper threads', () => {
+  const cores = Math.min(4, availableParallelism());
+
+  afterEach(() => {
+    setGemmThreads(Infinity);
+  });
+
+  it('starts min(4, cores) - 1 helpers on a shared memory, and they take jobs', async () => {
+    for (const dtype of ['f32', 'f64'] as const) {
+      const threads = threadsFor(dtype);
+      expect(threads, `${dtype}: a shared-memory kernel in Node`).not.toBeNull();
+      expect(await threads!.warmUp(), `${dtype}: helpers ready`).toBe(cores - 1);
+      const p = randomProduct(300, 700, 90, false, true, 11, dtype);
+      run(wasmOnly, p, dtype);
+      expect(threads!.lastHelpers, `${dtype}: helpers used by a 300×700×90 product`).toBe(cores - 1);
+    }
+  });
+
+  it('gives the same bits on one thread and on several, in every layout and at ragged sizes; f64 the TypeScript gemm\'s', async () => {
+    for (const dtype of ['f32', 'f64'] as const) {
+      await threadsFor(dtype)!.warmUp();
+      // Row blocks of 128 and column chunks of 256 cut unevenly; a 64-row batch still makes several jobs.
+      for (const [M, N, K] of [[300, 700, 90], [64, 1030, 257], [129, 257, 300], [1000, 9, 40]]) {
+        for (const [transA, transB] of LAYOUTS) {
+          const p = randomProduct(M, N, K, transA, transB, M + N + K, dtype);
+          setGemmThreads(1);
+          const alone = Array.from(run(wasmOnly, p, dtype));
+          setGemmThreads(Infinity);
+          const shared = Array.from(run(wasmOnly, p, dtype));
+          const what = `${dtype} ${M}×${N}×${K} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+          expect(shared, what).toEqual(alone);
+          if (dtype === 'f64') expect(shared, `${what} against TS`).toEqual(Array.from(run(gemm, p, dtype)));
+        }
+      }
+    }
   });
 });

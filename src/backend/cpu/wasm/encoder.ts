@@ -1,5 +1,5 @@
-// A small WebAssembly binary encoder: just enough of the format (types, functions, locals, an exported
-// memory, exports, and the scalar and SIMD opcodes our kernels use) to build modules at run time from
+// A small WebAssembly binary encoder: just enough of the format (types, functions, locals, an own or an
+// imported shared memory, exports, and the scalar and SIMD opcodes our kernels use) to build modules at run time from
 // TypeScript, so the repository holds no binary blobs and needs no wasm toolchain.
 // Format reference: https://webassembly.github.io/spec/core/binary/
 
@@ -142,19 +142,29 @@ export interface FunctionDef {
 }
 
 /**
- * A module whose functions are `functions` (indices in that order, for `call`) and which defines one
- * memory of `initialPages` 64 KiB pages, exported as "memory" so the host can grow it and copy through it.
+ * The memory a module uses: its own, of `initialPages` 64 KiB pages with no maximum (the host grows it), or
+ * one imported as `env.memory`, shared between threads, which the format requires to declare a maximum.
+ * Either way it is exported as "memory" so the host can grow it and copy through it.
  */
-export function encodeModule(functions: readonly FunctionDef[], initialPages: number): Uint8Array<ArrayBuffer> {
+export type MemoryDef = { readonly initialPages: number } | { readonly shared: { readonly initialPages: number; readonly maximumPages: number } };
+
+/** A module whose functions are `functions` (indices in that order, for `call`), using `memory`. */
+export function encodeModule(functions: readonly FunctionDef[], memory: MemoryDef): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), ...vector(f.results.map((t) => [t]))]);
   const exported = functions.flatMap((f, i) => (f.exportName === undefined ? [] : [[...utf8Name(f.exportName), 0x00, ...unsignedLeb(i)]]));
   const memoryExport = [...utf8Name('memory'), 0x02, 0x00];
+  // Limits: flag 0x00 = minimum only; 0x03 = minimum, maximum, shared.
+  const memorySections = 'shared' in memory
+    ? section(2, vector([[...utf8Name('env'), ...utf8Name('memory'), 0x02, 0x03, ...unsignedLeb(memory.shared.initialPages), ...unsignedLeb(memory.shared.maximumPages)]]))
+    : [];
+  const ownMemory = 'shared' in memory ? [] : section(5, vector([[0x00, ...unsignedLeb(memory.initialPages)]]));
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, // "\0asm"
     0x01, 0x00, 0x00, 0x00, // version 1
     ...section(1, vector(types)), // one type per function, for simplicity
+    ...memorySections,
     ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
-    ...section(5, vector([[0x00, ...unsignedLeb(initialPages)]])), // no maximum: the host grows it
+    ...ownMemory,
     ...section(7, vector([...exported, memoryExport])),
     ...section(10, vector(functions.map((f) => f.code.encode()))),
   ]);

@@ -120,13 +120,16 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
   return code;
 }
 
-/** The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA and packB. */
-export function gemmKernelModule(s: KernelShape): Uint8Array<ArrayBuffer> {
+/**
+ * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA and packB; with its
+ * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
+ */
+export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
   const i32s = (n: number) => new Array<typeof I32>(n).fill(I32);
   return encodeModule([
     { params: i32s(6), results: [], code: microKernel(s) },
     { params: i32s(10), results: [], code: blockLoops(s, 0), exportName: 'gemmBlock' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, s.rows), exportName: 'packA' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, tileCols(s)), exportName: 'packB' },
-  ], 1);
+  ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }

@@ -3,7 +3,8 @@
 import type { GemmOperand } from '../gemm.ts';
 import type { DType, FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, tileCols } from './gemm-kernel.ts';
-import { ensureMemory, kernelFor } from './module.ts';
+import { gemmJobParams, jobCount, runGemmJobs, type GemmJobs } from './gemm-jobs.ts';
+import { ensureMemory, kernelFor, threadsFor } from './module.ts';
 
 /**
  * Block sizes. A block of k is KC steps, so a B panel's block (KC × 8 f32 or × 4 f64 = 8 KiB) stays in L1
@@ -12,6 +13,13 @@ import { ensureMemory, kernelFor } from './module.ts';
  */
 const KC = 256;
 const MC = 128;
+
+/**
+ * Products of at least this many multiply-adds are shared with helper threads (threads.ts), in jobs of
+ * MC rows × CHUNK_COLUMNS columns of C. Below it, waking a helper (tens of µs) is not repaid.
+ */
+const THREADED_WORK = 64 ** 3;
+const CHUNK_COLUMNS = 256;
 
 /**
  * Packs `count` vectors of length K, vector p's element k at src[offset + p·stride + k·kStride], into
@@ -81,20 +89,18 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   packPanels(mem, aStart + fullA * MR * K, mem, rawA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
   packPanels(mem, bStart + fullB * NR * K, mem, rawB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
-  const mTiles = Mp / MR;
   const nTiles = Np / NR;
-  const ldc = Np * bytes;
-  const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = Math.min(KC, K - k0);
-    for (let t0 = 0; t0 < mTiles; t0 += rowBlockTiles) {
-      const tiles = Math.min(rowBlockTiles, mTiles - t0);
-      const aBlock = (aStart + (t0 * K + k0) * MR) * bytes;
-      const bBlock = (bStart + k0 * NR) * bytes;
-      const cBlock = (cStart + t0 * MR * Np) * bytes;
-      kernel.gemmBlock(aBlock, bBlock, cBlock, tiles, nTiles, kc, K * MR * bytes, K * NR * bytes, ldc, k0 === 0 ? 0 : 1);
-    }
-  }
+  const jobs: GemmJobs = {
+    aStart, bStart, cStart, K, kc: KC, mTiles: Mp / MR, nTiles,
+    rowBlockTiles: Math.max(1, Math.floor(MC / MR)),
+    // Large products are cut along N too, so a few rows (a batch of 64 tangents) still make several jobs.
+    chunkTiles: M * N * K >= THREADED_WORK ? Math.max(1, Math.ceil(CHUNK_COLUMNS / NR)) : nTiles,
+    rows: MR, cols: NR, Np, bytes,
+  };
+  const threads = M * N * K >= THREADED_WORK ? threadsFor(dtype) : null;
+  const params = gemmJobParams(jobs);
+  if (threads !== null) threads.run(kernel.gemmBlock, params, jobCount(jobs));
+  else runGemmJobs(kernel.gemmBlock, params, 0, 1);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
   return true;

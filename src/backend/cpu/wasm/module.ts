@@ -4,6 +4,7 @@
 // the main thread (a Web Worker has no limit).
 import type { DType } from '../tensor.ts';
 import { gemmKernelModule, KERNEL_SHAPES, type GemmKernelExports } from './gemm-kernel.ts';
+import { GemmThreads, threadsPossible } from './threads.ts';
 
 /**
  * How the CPU backend picks its GEMM: `auto` uses WebAssembly SIMD when the engine supports it and the
@@ -35,6 +36,8 @@ export function gemmMode(): GemmMode {
 
 /** A compiled kernel, or null where WebAssembly or its SIMD proposal is unavailable. */
 const instances = new Map<DType, GemmKernelExports | null>();
+/** The helper threads of each kernel whose memory is shared (see threads.ts). */
+const threads = new Map<DType, GemmThreads>();
 
 /** Whether this engine validates SIMD modules (every Node ≥ 16.4, Chromium ≥ 91, Firefox ≥ 89, Safari ≥ 16.4). */
 export function simdSupported(): boolean {
@@ -48,14 +51,22 @@ export function simdSupported(): boolean {
 export function kernelFor(dtype: DType): GemmKernelExports | null {
   let kernel = instances.get(dtype);
   if (kernel === undefined) {
-    kernel = compile(gemmKernelModule(KERNEL_SHAPES[dtype]));
+    kernel = (threadsPossible() ? compileShared(dtype) : null) ?? compile(gemmKernelModule(KERNEL_SHAPES[dtype]));
     instances.set(dtype, kernel);
   }
   return kernel;
 }
 
+/** The helper threads that can share `dtype`'s kernel, or null when its memory is not shared. */
+export function threadsFor(dtype: DType): GemmThreads | null {
+  kernelFor(dtype);
+  return threads.get(dtype) ?? null;
+}
+
 /** Drops the compiled kernels, so the next use compiles (and feature-tests) again: for tests that stub WebAssembly. */
 export function forgetKernels(): void {
+  for (const t of threads.values()) t.dispose();
+  threads.clear();
   instances.clear();
 }
 
@@ -65,6 +76,24 @@ function compile(bytes: Uint8Array<ArrayBuffer>): GemmKernelExports | null {
     return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as GemmKernelExports;
   } catch {
     return null; // for example a content security policy without 'wasm-unsafe-eval'
+  }
+}
+
+/** The kernel on a shared memory that helper threads instantiate too; null when the engine refuses one. */
+function compileShared(dtype: DType): GemmKernelExports | null {
+  const bytes = gemmKernelModule(KERNEL_SHAPES[dtype], MAX_KERNEL_BYTES / PAGE_BYTES);
+  if (!WebAssembly.validate(bytes)) return null;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_KERNEL_BYTES / PAGE_BYTES, shared: true });
+    const module = new WebAssembly.Module(bytes);
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmKernelExports;
+    const helpers = new GemmThreads(module, memory);
+    // Started with the kernel, so they are usually ready by the first product large enough to share.
+    helpers.start();
+    threads.set(dtype, helpers);
+    return exports;
+  } catch {
+    return null;
   }
 }
 
