@@ -18,8 +18,18 @@ const MC = 128;
  * Products of at least this many multiply-adds are shared with helper threads (threads.ts), in jobs of
  * MC rows × CHUNK_COLUMNS columns of C. Below it, waking a helper (tens of µs) is not repaid.
  */
-const THREADED_WORK = 64 ** 3;
-const CHUNK_COLUMNS = 256;
+const THREADED_WORK = 2 ** 23;
+
+/**
+ * Columns per job of a shared product: at most 256 (a B chunk of 256 × KC stays in L2), and few enough that
+ * there are about 8 jobs, so two to four threads share the work evenly even when C has only a row block
+ * or two (a batch of 64 tangents, a 256-wide layer); but at least 32, where the micro-kernel still runs
+ * at full speed.
+ */
+function chunkTilesFor(rowBlocks: number, nTiles: number, cols: number): number {
+  const perRowBlock = Math.ceil(4 / rowBlocks);
+  return Math.max(Math.ceil(64 / cols), Math.min(Math.ceil(256 / cols), Math.ceil(nTiles / perRowBlock)));
+}
 
 /**
  * Packs `count` vectors of length K, vector p's element k at src[offset + p·stride + k·kStride], into
@@ -90,11 +100,11 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   packPanels(mem, bStart + fullB * NR * K, mem, rawB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
   const nTiles = Np / NR;
+  const mTiles = Mp / MR;
+  const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
   const jobs: GemmJobs = {
-    aStart, bStart, cStart, K, kc: KC, mTiles: Mp / MR, nTiles,
-    rowBlockTiles: Math.max(1, Math.floor(MC / MR)),
-    // Large products are cut along N too, so a few rows (a batch of 64 tangents) still make several jobs.
-    chunkTiles: M * N * K >= THREADED_WORK ? Math.max(1, Math.ceil(CHUNK_COLUMNS / NR)) : nTiles,
+    aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
+    chunkTiles: M * N * K >= THREADED_WORK ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,
     rows: MR, cols: NR, Np, bytes,
   };
   const threads = M * N * K >= THREADED_WORK ? threadsFor(dtype) : null;
