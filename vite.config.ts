@@ -12,8 +12,17 @@ function installedVersion(name: string): string {
   }
 }
 
+/**
+ * Cross-origin isolation (COOP + COEP) lets the engine worker share WebAssembly memory with the GEMM's
+ * helper threads (src/backend/cpu/wasm/threads.ts). The app loads nothing from other origins, so nothing
+ * else changes; served by a host without these headers, the GEMM runs on one thread.
+ */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 /** Playground app: `index.html` at the repository root, built into `dist/`. */
 export default defineConfig({
+  server: { headers: ISOLATION },
+  preview: { headers: ISOLATION },
   build: {
     outDir: 'dist',
     target: 'es2022',

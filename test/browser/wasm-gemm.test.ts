@@ -18,6 +18,28 @@ describe('WebAssembly SIMD GEMM in Chromium', () => {
     for (const [M, N, K] of SHAPES) expectAgreement(checkWasmGemm(M, N, K), `page ${M}×${N}×${K}`);
   });
 
+  it('shares large products with helper threads in a worker of the cross-origin isolated page, with the same bits', async () => {
+    // The dev server sends COOP/COEP (vite.config.ts), as the playground's does; the page's main thread
+    // may not block, so only a worker can use helpers.
+    expect(crossOriginIsolated, 'the test page is cross-origin isolated').toBe(true);
+    expect(checkWasmGemm(200, 300, 160).helpers, 'no helpers on the main thread').toBe(0);
+    const worker = new Worker(new URL('../support/wasm-gemm-worker.ts', import.meta.url), { type: 'module' });
+    const ask = <T>(message: unknown) => new Promise<T>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<T>) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage(message);
+    });
+    try {
+      const ready = await ask<number>('warm-up');
+      expect(ready, 'helpers ready').toBe(Math.min(4, navigator.hardwareConcurrency) - 1);
+      const check = await ask<WasmGemmCheck>([200, 300, 160]);
+      expectAgreement(check, 'worker 200×300×160');
+      expect(check.helpers, 'helpers used by the last product').toBe(ready);
+    } finally {
+      worker.terminate();
+    }
+  });
+
   it('runs in a module Web Worker', async () => {
     const worker = new Worker(new URL('../support/wasm-gemm-worker.ts', import.meta.url), { type: 'module' });
     try {

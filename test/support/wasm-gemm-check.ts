@@ -3,7 +3,7 @@
 import { rng } from '../../src/api/random.ts';
 import { gemm } from '../../src/backend/cpu/gemm.ts';
 import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
-import { simdSupported } from '../../src/backend/cpu/wasm/module.ts';
+import { simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
 
 export interface WasmGemmCheck {
   readonly simd: boolean;
@@ -13,6 +13,9 @@ export interface WasmGemmCheck {
   readonly sameBits: boolean[];
   /** f32: the largest |wasm − JS| over the entries, in each layout. */
   readonly f32Diff: number[];
+  /** Whether this context may share memory (crossOriginIsolated), and how many helper threads the last f64 product used. */
+  readonly isolated: boolean;
+  readonly helpers: number;
 }
 
 /** C = op(A)·op(B) at [M, N, K] in every layout, by the wasm kernel and by the TypeScript gemm. */
@@ -42,5 +45,6 @@ export function checkWasmGemm(M: number, N: number, K: number): WasmGemmCheck {
       else f32Diff.push(diff);
     }
   }
-  return { simd: simdSupported(), ran, sameBits, f32Diff };
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return { simd: simdSupported(), ran, sameBits, f32Diff, isolated, helpers: threadsFor('f64')?.lastHelpers ?? 0 };
 }

@@ -93,6 +93,9 @@ export async function loadTfjs(devices: readonly TfDevice[], { version, wasmPath
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // In a browser the binaries are wherever the bundler put them; without this TF.js looks beside its script.
       if (wasmPaths !== undefined) wasm.setWasmPaths({ ...wasmPaths });
+      // One thread, as in Node (where TF.js finds no thread support): in a cross-origin isolated page its
+      // threaded binary starts pthread workers from a script that a bundled app does not serve.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     }
     if (devices.includes('webgpu')) await import('@tensorflow/tfjs-backend-webgpu');
   } catch (err) {

@@ -3,7 +3,7 @@
 import type { GemmOperand } from '../gemm.ts';
 import type { DType, FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, tileCols } from './gemm-kernel.ts';
-import { gemmJobParams, jobCount, runGemmJobs, type GemmJobs } from './gemm-jobs.ts';
+import { gemmCalls, runCalls } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
 
 /**
@@ -77,16 +77,30 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const Mp = roundUp(M, MR);
   const Np = roundUp(N, NR);
   const bytes = dtype === 'f32' ? 4 : 8;
-  // Memory: packed A, packed B, C (padded to whole tiles), then A and B as given, for the packing kernels.
+  // Memory: packed A, packed B, C (padded to whole tiles), A and B as given (for the packing kernels), then
+  // the table of gemmBlock calls (gemm-jobs.ts), which helper threads read from here.
   const aStart = 0;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
   const rawA = cStart + Mp * Np;
   const rawB = rawA + M * K;
-  if (!ensureMemory(kernel, (rawB + K * N) * bytes)) return false;
+  const tableByte = (rawB + K * N) * bytes;
+  const shared = M * N * K >= THREADED_WORK;
+  const mTiles = Mp / MR;
+  const nTiles = Np / NR;
+  const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
+  const calls = gemmCalls({
+    aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
+    chunkTiles: shared ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,
+    rows: MR, cols: NR, Np, bytes,
+  });
+  if (!ensureMemory(kernel, tableByte + calls.words.byteLength)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
   mem.set(a.data.subarray(a.offset, a.offset + M * K), rawA);
   mem.set(b.data.subarray(b.offset, b.offset + K * N), rawB);
+  const ints = new Int32Array(kernel.memory.buffer);
+  const table = tableByte / 4;
+  ints.set(calls.words, table);
 
   // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed; likewise columns of op(B).
   // Full panels are packed in wasm, a last partial one (with its zeros) in JS.
@@ -99,18 +113,9 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   packPanels(mem, aStart + fullA * MR * K, mem, rawA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
   packPanels(mem, bStart + fullB * NR * K, mem, rawB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
-  const nTiles = Np / NR;
-  const mTiles = Mp / MR;
-  const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
-  const jobs: GemmJobs = {
-    aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
-    chunkTiles: M * N * K >= THREADED_WORK ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,
-    rows: MR, cols: NR, Np, bytes,
-  };
-  const threads = M * N * K >= THREADED_WORK ? threadsFor(dtype) : null;
-  const params = gemmJobParams(jobs);
-  if (threads !== null) threads.run(kernel.gemmBlock, params, jobCount(jobs));
-  else runGemmJobs(kernel.gemmBlock, params, 0, 1);
+  const threads = shared ? threadsFor(dtype) : null;
+  if (threads !== null) threads.run(kernel.gemmBlock, table, calls.jobs, calls.perJob);
+  else runCalls(kernel.gemmBlock, ints, table, calls.jobs, calls.perJob, 0, 1);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
   return true;

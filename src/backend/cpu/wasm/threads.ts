@@ -5,25 +5,31 @@
 // (crossOriginIsolated). Not a browser's main thread, which may not block: there, and wherever helpers
 // cannot start, everything runs on the calling thread. The engine runs in a worker, so the playground
 // gets threads when the page is served cross-origin isolated (vite.config.ts sets the headers).
-import { JOB_PARAMS, runGemmJobs } from './gemm-jobs.ts';
+import { CALL_WORDS, runCalls } from './gemm-jobs.ts';
 
-/** Words of a helper's control block: the job generation to run (-1: exit), the last one done, readiness, its share. */
+/**
+ * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
+ * its share of the call table (gemm-jobs.ts) that the caller wrote into the kernel's memory.
+ */
 const SEQ = 0;
 const DONE = 1;
 const READY = 2;
 const FIRST = 3;
 const STRIDE = 4;
-const PARAMS = 5;
-const CONTROL_WORDS = PARAMS + JOB_PARAMS;
+const TABLE = 5;
+const JOBS = 6;
+const PER_JOB = 7;
+const CONTROL_WORDS = 8;
 
 /** How long the caller waits for a helper's share before deciding it is gone. */
 const HELPER_TIMEOUT_MS = 60_000;
 
-/** The helper's program: this module's job loop plus a wait-run-report loop, as source text. */
-function helperSource(): string {
-  return `"use strict";
-var __name = (f) => f; // in case the bundler wrapped the function for its name
-const runGemmJobs = ${runGemmJobs.toString()};
+/**
+ * The helper's program, as source text (a helper starts from text: a blob: URL or Node's eval worker). Its
+ * inner loop is runCalls's, in plain JavaScript: bundlers rewrite compiled functions, so a helper cannot
+ * be given one by its source.
+ */
+const HELPER_SOURCE = `"use strict";
 function start({ module, memory, control }) {
   const gemmBlock = new WebAssembly.Instance(module, { env: { memory } }).exports.gemmBlock;
   Atomics.store(control, ${READY}, 1);
@@ -33,7 +39,14 @@ function start({ module, memory, control }) {
     const seq = Atomics.load(control, ${SEQ});
     if (seq < 0) return;
     seen = seq;
-    runGemmJobs(gemmBlock, control.subarray(${PARAMS}), Atomics.load(control, ${FIRST}), Atomics.load(control, ${STRIDE}));
+    const ints = new Int32Array(memory.buffer); // the memory may have grown since the last product
+    const table = control[${TABLE}], jobs = control[${JOBS}], perJob = control[${PER_JOB}], stride = control[${STRIDE}];
+    for (let job = control[${FIRST}]; job < jobs; job += stride) {
+      for (let r = 0; r < perJob; r++) {
+        const o = table + (job * perJob + r) * ${CALL_WORDS};
+        gemmBlock(ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
+      }
+    }
     Atomics.store(control, ${DONE}, seq);
     Atomics.notify(control, ${DONE});
   }
@@ -41,7 +54,6 @@ function start({ module, memory, control }) {
 if (typeof self === 'undefined') require('node:worker_threads').parentPort.once('message', start);
 else self.onmessage = (e) => start(e.data);
 `;
-}
 
 interface Helper {
   readonly control: Int32Array<SharedArrayBuffer>;
@@ -84,12 +96,12 @@ function spawn(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper |
   try {
     if (isNode) {
       const { Worker } = nodeProcess!.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
-      const worker = new Worker(helperSource(), { eval: true });
+      const worker = new Worker(HELPER_SOURCE, { eval: true });
       worker.unref(); // helpers never keep a process alive
       worker.postMessage(message);
       return { control, stop: () => void worker.terminate() };
     }
-    const url = URL.createObjectURL(new Blob([helperSource()], { type: 'text/javascript' }));
+    const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
     const worker = new Worker(url, { name: 'gradient-lab-gemm' });
     URL.revokeObjectURL(url);
     worker.postMessage(message);
@@ -127,23 +139,21 @@ export class GemmThreads {
   }
 
   /**
-   * Runs all `jobs` jobs of `params` (gemmJobParams) with `gemmBlock` on this thread and the ready helpers,
-   * dealt round-robin, and returns when every one is done. With no helper ready (they start
-   * asynchronously, so the first products of a session run alone) this thread runs them all.
+   * Runs the `jobs` jobs of the call table at int32 word `table` of the kernel's memory (gemm-jobs.ts) on
+   * this thread and the ready helpers, dealt round-robin, and returns when every one is done. With no
+   * helper ready (they start asynchronously) this thread runs them all.
    */
-  run(gemmBlock: Parameters<typeof runGemmJobs>[0], params: readonly number[], jobs: number): void {
+  run(gemmBlock: Parameters<typeof runCalls>[0], table: number, jobs: number, perJob: number): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
     const stride = helpers.length + 1;
     this.lastHelpers = helpers.length;
     const seq = ++this.seq;
     helpers.forEach((h, i) => {
-      h.control.set(params, PARAMS);
-      Atomics.store(h.control, FIRST, i + 1);
-      Atomics.store(h.control, STRIDE, stride);
+      h.control.set([i + 1, stride, table, jobs, perJob], FIRST);
       Atomics.store(h.control, SEQ, seq);
       Atomics.notify(h.control, SEQ);
     });
-    runGemmJobs(gemmBlock, params, 0, stride);
+    runCalls(gemmBlock, new Int32Array(this.memory.buffer), table, jobs, perJob, 0, stride);
     for (const h of helpers) {
       const start = performance.now();
       while (Atomics.load(h.control, DONE) !== seq) {
