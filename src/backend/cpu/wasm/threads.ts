@@ -78,7 +78,7 @@ function cores(): number {
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }
 
-/** At most this many threads in all (the caller and its helpers): GEMMs here are memory-bound beyond that. */
+/** At most this many threads in all (the caller and its helpers); only 2 have been measured (this machine's cores). */
 const MAX_THREADS = 4;
 
 let limit = Infinity;
@@ -103,9 +103,14 @@ function spawn(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper |
     }
     const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
     const worker = new Worker(url, { name: 'gradient-lab-gemm' });
-    URL.revokeObjectURL(url);
     worker.postMessage(message);
-    return { control, stop: () => worker.terminate() };
+    return {
+      control,
+      stop: () => {
+        worker.terminate();
+        URL.revokeObjectURL(url); // not before: the worker may still be fetching its script
+      },
+    };
   } catch {
     return null; // e.g. a content security policy that forbids blob: workers
   }
