@@ -2,7 +2,6 @@
 // and reverse mode, on the CPU and WebGPU backends. A table on stdout (or one JSON object with
 // --json), progress on stderr.
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { adCostRows, type AdVariant } from './ad-cost.ts';
 import { compareBackends } from './compare.ts';
 import { browserLimitedWebgpu, loadBackends, type BenchContext } from './context.ts';
@@ -13,7 +12,7 @@ import { lossCase, squareCase, tallCase, type MlpCase } from './programs.ts';
 import type { BackendName, BenchReport, Row } from './report.ts';
 import { formatReport } from './table.ts';
 import type { PeersReport } from './peers/report.ts';
-import { parseList, parseWidths, pick, UsageError } from './args.ts';
+import { parseBenchArgs, parseList, pick, UsageError } from './args.ts';
 
 export { UsageError };
 
@@ -57,27 +56,11 @@ const CROSSOVER_MAX = 1024;
 
 /** The plan for a command line; throws UsageError for a malformed one. */
 export function planFromArgs(argv: readonly string[]): BenchPlan | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        widths: { type: 'string' }, backends: { type: 'string' }, repeats: { type: 'string' }, only: { type: 'string' }, cases: { type: 'string' },
-        json: { type: 'boolean' }, full: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
-  if (values.quick && values.full) throw new UsageError('--quick and --full cannot be combined');
-  const preset = values.quick ? 'quick' : values.full ? 'full' : 'default';
+  const parsed = parseBenchArgs(argv, ['backends', 'only', 'cases'] as const);
+  if (parsed === 'help') return 'help';
+  const { common: { preset, repeats, json }, values } = parsed;
   const quick = preset === 'quick';
-  const widths = values.widths !== undefined ? parseWidths(values.widths) : quick ? [8, 16] : preset === 'full' ? [16, 64, 256, 1024, 4096] : [16, 64, 256, 1024];
-  const repeats = values.repeats === undefined ? (quick ? 1 : 5) : Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats: '${values.repeats}' is not a positive whole number`);
+  const widths = parsed.common.widths ?? (quick ? [8, 16] : preset === 'full' ? [16, 64, 256, 1024, 4096] : [16, 64, 256, 1024]);
   const backends = pick(values.backends === undefined ? ['cpu', 'webgpu'] : parseList(values.backends, '--backends'), ['cpu', 'webgpu'] as const, '--backends');
   const sections = values.only === undefined ? [...SECTIONS] : pick(parseList(values.only, '--only'), SECTIONS, '--only');
   const caseNames = values.cases === undefined ? [...CASES] : pick(parseList(values.cases, '--cases'), CASES, '--cases');
@@ -104,7 +87,7 @@ export function planFromArgs(argv: readonly string[]): BenchPlan | 'help' {
       ...(caseNames.includes('tall') ? [tallCase(crossover)] : []),
       ...(caseNames.includes('loss') ? [lossCase(crossover)] : []),
     ],
-    json: values.json ?? false,
+    json,
   };
 }
 

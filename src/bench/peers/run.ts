@@ -2,7 +2,6 @@
 // every WebGPU system on our own Dawn adapter. Each answer is checked against Gradient Lab's f64 CPU
 // interpreter during the warm-up; a wrong answer is reported and never timed.
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { cpuBackend } from '../../api/backend.ts';
 import { loadBackends } from '../context.ts';
 import type { BenchIo } from '../main.ts';
@@ -16,7 +15,7 @@ import { SIDES, unavailableSystem, type PeerSystem, type Side } from './system.t
 import { formatPeersReport } from './table.ts';
 import { peerTasks, taskId, TASKS, type TaskName } from './tasks.ts';
 import { loadTfjs } from './tfjs.ts';
-import { parseList, parseWidths, pick, UsageError } from '../args.ts';
+import { parseBenchArgs, parseList, pick, UsageError } from '../args.ts';
 
 /** The peers command line's usage error (the benchmark's own). */
 export { UsageError as PeersUsageError };
@@ -54,26 +53,10 @@ function choose<T extends string>(text: string | undefined, allowed: readonly T[
 
 /** The plan for the arguments after `--peers`; throws UsageError for a malformed one. */
 export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        widths: { type: 'string' }, tasks: { type: 'string' }, systems: { type: 'string' }, sides: { type: 'string' }, repeats: { type: 'string' },
-        json: { type: 'boolean' }, full: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(errorMessage(err));
-  }
-  if (values.help) return 'help';
-  if (values.quick && values.full) throw new UsageError('--quick and --full cannot be combined');
-  const preset = values.quick ? 'quick' : values.full ? 'full' : 'default';
-  const widths = values.widths === undefined ? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset] : parseWidths(values.widths);
-  const repeats = values.repeats === undefined ? (preset === 'quick' ? 1 : 5) : Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`--repeats: '${values.repeats}' is not a positive whole number`);
+  const parsed = parseBenchArgs(argv, ['tasks', 'systems', 'sides'] as const);
+  if (parsed === 'help') return 'help';
+  const { common: { preset, repeats, json }, values } = parsed;
+  const widths = parsed.common.widths ?? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset];
   return {
     preset,
     widths: [...new Set(widths)].sort((a, b) => a - b),
@@ -83,7 +66,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
     policy: preset === 'quick'
       ? { repeats, minMs: 0, budgetMs: 1000, coldOnlyMs: 60_000 }
       : { repeats, minMs: 100, budgetMs: 2000, coldOnlyMs: 20_000 },
-    json: values.json ?? false,
+    json,
   };
 }
 
