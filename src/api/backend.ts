@@ -1,3 +1,4 @@
+import { gemmDescription } from '../backend/cpu/best-gemm.ts';
 import type { Graph } from '../ir/graph.ts';
 import { interpret, peakBytes } from '../backend/cpu/interpreter.ts';
 import type { DType, Tensor } from '../backend/cpu/tensor.ts';
@@ -15,7 +16,7 @@ export interface RunProfile {
 /** The narrow interface every backend implements; the CPU one is the executable specification. */
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
-  /** For people: "CPU (TypeScript interpreter)" or "WebGPU (google swiftshader (software adapter))". */
+  /** For people: "CPU (interpreter, WebAssembly SIMD GEMM on 2 threads)" or "WebGPU (google swiftshader (software adapter))". */
   readonly description: string;
   /** Precisions it computes in; the first is its default. */
   readonly dtypes: readonly DType[];
@@ -30,7 +31,10 @@ export interface Backend {
 
 export const cpuBackend: Backend = {
   name: 'cpu',
-  description: 'CPU (TypeScript interpreter)',
+  // A getter: whether products run in WebAssembly, and on how many threads, is known at run time.
+  get description() {
+    return `CPU (interpreter, ${gemmDescription()})`;
+  },
   dtypes: ['f64', 'f32'],
   run: async (graph, inputs, dtype) => interpret(graph, inputs, dtype),
   peakBytes,

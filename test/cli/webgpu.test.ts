@@ -55,7 +55,7 @@ describe('backend options that need no GPU', () => {
   it('the text names the CPU device, and no reason when the CPU was asked for', async () => {
     const r = await cli(['eval', ...MLP]);
     const last = r.stdout.trimEnd().split('\n').at(-1)!;
-    expect(last).toMatch(/^CPU \(TypeScript interpreter\), f64 · [\d.]+ ms · \d+ FLOPs \(estimated\) · peak /);
+    expect(last).toMatch(/^CPU \(interpreter, (WebAssembly SIMD GEMM on \d threads?|TypeScript GEMM)\), f64 · [\d.]+ ms · \d+ FLOPs \(estimated\) · peak /);
     expect(r.stdout).not.toContain('backend:');
     expect(r.stdout).not.toContain('dispatch');
   });

@@ -236,7 +236,7 @@ export function peersSection(ctx: AppContext): PeersSection {
 
   const element = h('section', { class: 'peers', attrs: { 'aria-labelledby': 'peers-heading' } }, [
     h('h2', { text: 'Compare with peers', attrs: { id: 'peers-heading' } }),
-    h('p', { class: 'explain', text: 'The same comparison as `npm run bench -- --peers`, in this browser: Gradient Lab against jax-js (under jit) and TensorFlow.js on the same tasks and inputs, every answer checked against our f64 CPU interpreter before it is timed. The WebGPU side runs every system on this page\'s adapter; the CPU side sets our TypeScript interpreter against the peers\' WebAssembly backends. The peers are downloaded only when you run it.' }),
+    h('p', { class: 'explain', text: 'The same comparison as `npm run bench -- --peers`, in this browser: Gradient Lab against jax-js (under jit) and TensorFlow.js on the same tasks and inputs, every answer checked against our f64 CPU interpreter before it is timed. The WebGPU side runs every system on this page\'s adapter; the CPU side sets our CPU interpreter (its matrix products on a WebAssembly SIMD GEMM, shared with helper threads when the page is cross-origin isolated) against the peers\' WebAssembly backends. The peers are downloaded only when you run it.' }),
     choices, planCount,
     h('div', { class: 'controls peers-run' }, [runButton, cancelButton, progress, status, csvButton]),
     setupLine, chartsEl, tableEl,

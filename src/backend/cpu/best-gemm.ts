@@ -2,7 +2,8 @@
 import { gemm, type GemmOperand } from './gemm.ts';
 import type { FloatArray } from './tensor.ts';
 import { wasmGemm } from './wasm/gemm.ts';
-import { gemmMode } from './wasm/module.ts';
+import { gemmMode, simdSupported } from './wasm/module.ts';
+import { threadsPossible, threadsWanted } from './wasm/threads.ts';
 
 /** Above this many bytes, the matrix of a matrix-vector product is cheaper to stream once in JS than to copy. */
 const MATVEC_WASM_BYTES = 4 * 2 ** 20;
@@ -33,4 +34,11 @@ export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
   gemm(M, N, K, a, b, c, cOffset);
+}
+
+/** How this engine multiplies matrices, for people: "WebAssembly SIMD GEMM on 2 threads" or "TypeScript GEMM". */
+export function gemmDescription(): string {
+  if (gemmMode() === 'js' || !simdSupported()) return 'TypeScript GEMM';
+  const threads = threadsPossible() ? threadsWanted() : 1;
+  return `WebAssembly SIMD GEMM on ${threads} thread${threads === 1 ? '' : 's'}`;
 }

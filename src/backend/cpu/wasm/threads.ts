@@ -83,6 +83,11 @@ const MAX_THREADS = 4;
 
 let limit = Infinity;
 
+/** Threads a large product is shared among (the caller and its helpers), once the helpers are up. */
+export function threadsWanted(): number {
+  return Math.max(1, Math.min(MAX_THREADS, cores(), limit));
+}
+
 /** Caps the threads a GEMM may use (1 = the calling thread only); returns the previous cap. Tests and benchmarks use it. */
 export function setGemmThreads(n: number): number {
   const previous = limit;
@@ -133,7 +138,7 @@ export class GemmThreads {
   /** Helpers that have started and are waiting for work. */
   private ready(): Helper[] {
     if (this.helpers === null) {
-      const wanted = Math.min(MAX_THREADS, cores()) - 1;
+      const wanted = Math.min(MAX_THREADS, cores()) - 1; // not capped by `limit`, which can be raised later
       this.helpers = [];
       for (let i = 0; i < wanted; i++) {
         const h = spawn(this.module, this.memory);
