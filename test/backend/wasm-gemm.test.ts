@@ -12,7 +12,8 @@ import { signedLeb, unsignedLeb } from '../../src/backend/cpu/wasm/encoder.ts';
 import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
 import { forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
-import { setGemmThreads } from '../../src/backend/cpu/wasm/threads.ts';
+import { setGemmThreads, threadsWanted } from '../../src/backend/cpu/wasm/threads.ts';
+import { cpuBackend } from '../../src/api/backend.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import { numel, type Shape } from '../../src/ir/shape.ts';
@@ -302,6 +303,19 @@ describe('WebAssembly GEMM on helper threads', () => {
       run(wasmOnly, p, dtype);
       expect(threads!.lastHelpers, `${dtype}: helpers used by a 300×700×90 product`).toBe(cores - 1);
     }
+  });
+
+  it('GRADIENT_LAB_THREADS caps the threads, and the CPU backend says how many it uses', async () => {
+    expect(threadsWanted()).toBe(cores);
+    expect(cpuBackend.description).toBe(`CPU (interpreter, WebAssembly SIMD GEMM on ${cores} thread${cores === 1 ? '' : 's'})`);
+    vi.stubEnv('GRADIENT_LAB_THREADS', '1');
+    vi.resetModules();
+    const fresh = await import('../../src/backend/cpu/wasm/threads.ts');
+    expect(fresh.threadsWanted()).toBe(1);
+    vi.unstubAllEnvs();
+    setGemmMode('js');
+    expect(cpuBackend.description).toBe('CPU (interpreter, TypeScript GEMM)');
+    setGemmMode('auto');
   });
 
   it('gives the same bits on one thread and on several, in every layout and at ragged sizes; f64 the TypeScript gemm\'s', async () => {

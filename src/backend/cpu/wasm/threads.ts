@@ -60,7 +60,7 @@ interface Helper {
   readonly stop: () => void;
 }
 
-type NodeProcess = { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+type NodeProcess = { versions?: { node?: string }; env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
 const nodeProcess = (globalThis as { process?: NodeProcess }).process;
 const isNode = nodeProcess?.versions?.node !== undefined;
 
@@ -81,7 +81,14 @@ function cores(): number {
 /** At most this many threads in all (the caller and its helpers); only 2 have been measured (this machine's cores). */
 const MAX_THREADS = 4;
 
-let limit = Infinity;
+/** GRADIENT_LAB_THREADS=N in Node caps the threads (1: no helpers), e.g. to compare with single-threaded peers. */
+function initialLimit(): number {
+  const text = nodeProcess?.env?.GRADIENT_LAB_THREADS;
+  const n = Number(text);
+  return text !== undefined && Number.isInteger(n) && n >= 1 ? n : Infinity;
+}
+
+let limit = initialLimit();
 
 /** Threads a large product is shared among (the caller and its helpers), once the helpers are up. */
 export function threadsWanted(): number {
