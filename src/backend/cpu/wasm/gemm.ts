@@ -15,10 +15,12 @@ const KC = 256;
 const MC = 128;
 
 /**
- * Products of at least this many multiply-adds are shared with helper threads (threads.ts), in jobs of
- * MC rows × CHUNK_COLUMNS columns of C. Below it, waking a helper (tens of µs) is not repaid.
+ * Products of at least this many multiply-adds are shared with helper threads (threads.ts). Measured on
+ * 2 cores (f32, medians of 400): 64×256×256 (2²²) 0.235 → 0.208 ms with a helper, 128×256×256 0.45 → 0.32,
+ * 64×512×512 0.93 → 0.62; at 2²¹ and below waking the helper cost more than it saved (64×128×256:
+ * 0.12 → 0.13-0.18).
  */
-const THREADED_WORK = 2 ** 23;
+const THREADED_WORK = 2 ** 22;
 
 /**
  * Columns per job of a shared product: at most 256 (a B chunk of 256 × KC stays in L2), and few enough that
