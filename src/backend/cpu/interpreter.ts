@@ -3,6 +3,7 @@ import type { Prim } from '../../ir/primitives.ts';
 import { formatShape, numel, shapesEqual } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { CpuKernel } from '../../prims/types.ts';
+import { runSharedMatvecs, sharedMatrixGroups } from './shared-matrix.ts';
 import { allocate, BYTES_PER_ELEMENT, toDType, type DType, type StoredTransposed, type Tensor } from './tensor.ts';
 
 /** How the interpreter runs a graph. */
@@ -12,6 +13,11 @@ export interface InterpretOptions {
    * give the same bits; tests compare them.
    */
   readonly transposeInPlace?: boolean;
+  /**
+   * Run matrix–vector products that share their matrix as one product (shared-matrix.ts; the default).
+   * Both ways give the same bits in f64; tests compare them.
+   */
+  readonly shareMatrices?: boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export function peakBytes(graph: Graph, dtype: DType, options: InterpretOptions 
 export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType, options: InterpretOptions = {}): Map<string, Tensor> {
   const inPlace = chosenTransposes(graph, options);
   const last = lastUses(graph);
+  const shared = options.shareMatrices === false ? new Map<NodeId, NodeId[]>() : sharedMatrixGroups(graph);
   const values: (Tensor | undefined)[] = new Array(graph.nodes.length);
   const names = new Map(graph.inputs.map((p) => [p.id, p.name]));
   for (const n of graph.nodes) {
@@ -87,6 +94,11 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
       const t = allocate([], dtype);
       t.data[0] = n.params.value;
       values[n.id] = t;
+    } else if (values[n.id] !== undefined) {
+      // Computed with the first product of its shared-matrix group.
+    } else if (shared.has(n.id)) {
+      const ids = [n.id, ...shared.get(n.id)!];
+      runSharedMatvecs(graph, ids, values, dtype).forEach((t, j) => (values[ids[j]] = t));
     } else if (inPlace.has(n.id)) {
       const view: StoredTransposed = { shape: n.shape, data: values[n.args[0]]!.data, transposed: true };
       values[n.id] = view;

@@ -1,0 +1,56 @@
+// Matrix–vector products that share their matrix, run as one product with a row per vector.
+//
+// A single-direction JVP computes W x and W ẋ; a VJP's backward pass and an HVP apply Wᵀ to two vectors.
+// Run one by one, each product reads (and, on the WebAssembly GEMM, copies and packs) the whole matrix
+// for a few multiply-adds per element; stacked, the matrix is read once. Measured on the GEMM alone
+// (2 cores, medians of 200): two 1024-wide f32 products 1.9-2.6 ms, one stacked 0.9-1.3 ms; f64 3.9-4.4
+// against 2.7-3.0 ms. Each output still adds its k terms in the same order, so in f64 the bits are those
+// of the separate products.
+import type { AnyNode, Graph, NodeId } from '../../ir/graph.ts';
+import { bestGemm } from './best-gemm.ts';
+import { allocate, isStoredTransposed, type DType, type Tensor } from './tensor.ts';
+
+/** A matrix–vector product of the plain 2-D kind: [p, q] @ [q, 1]. */
+const isMatvec = (graph: Graph, n: AnyNode) =>
+  n.op === 'matmul' && graph.nodes[n.args[0]].shape.length === 2 && graph.nodes[n.args[1]].shape.length === 2 && n.shape[1] === 1;
+
+/**
+ * Groups of matrix–vector products that can run together: for each group's first product (its leader,
+ * the map's key), the later products with the same matrix whose vectors already exist when the leader
+ * runs. Products alone are not listed.
+ */
+export function sharedMatrixGroups(graph: Graph): Map<NodeId, NodeId[]> {
+  const open = new Map<NodeId, NodeId>(); // matrix → the leader of its current group
+  const groups = new Map<NodeId, NodeId[]>();
+  for (const n of graph.nodes) {
+    if (!isMatvec(graph, n)) continue;
+    const [matrix, vector] = n.args;
+    const leader = open.get(matrix);
+    if (leader !== undefined && vector < leader) {
+      const members = groups.get(leader) ?? [];
+      members.push(n.id);
+      groups.set(leader, members);
+    } else {
+      open.set(matrix, n.id); // its vector comes later: a new group starts here
+    }
+  }
+  return groups;
+}
+
+/**
+ * Runs the products `ids` (all [p, q] @ [q, 1] with the same matrix) as one GEMM, out[j, :] = vⱼᵀ · Aᵀ,
+ * and returns each product's [p, 1] result.
+ */
+export function runSharedMatvecs(graph: Graph, ids: readonly NodeId[], values: readonly (Tensor | undefined)[], dtype: DType): Tensor[] {
+  const first = graph.nodes[ids[0]];
+  const matrix = values[first.args[0]]!;
+  const [p, q] = matrix.shape;
+  const g = ids.length;
+  const stacked = allocate([g, q], dtype);
+  ids.forEach((id, j) => stacked.data.set(values[graph.nodes[id].args[1]]!.data, j * q));
+  // A StoredTransposed matrix holds Aᵀ row-major, which is the layout this product reads untransposed.
+  const trans = !(isStoredTransposed(matrix) && p > 1 && q > 1);
+  const out = allocate([g, p], dtype);
+  bestGemm(g, p, q, { data: stacked.data, offset: 0, trans: false }, { data: matrix.data, offset: 0, trans }, out.data, 0);
+  return ids.map((_, j) => ({ shape: [p, 1], data: out.data.slice(j * p, (j + 1) * p) }));
+}
