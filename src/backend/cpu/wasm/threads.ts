@@ -72,10 +72,14 @@ export function threadsPossible(): boolean {
   return scope.window === undefined && scope.crossOriginIsolated === true && typeof scope.Worker === 'function';
 }
 
-/** Cores this thread may use: Node's availableParallelism, the browser's hardwareConcurrency. */
+let coreCount: number | undefined;
+
+/** Cores this thread may use: Node's availableParallelism, the browser's hardwareConcurrency (asked once). */
 function cores(): number {
-  if (isNode) return (nodeProcess!.getBuiltinModule!('node:os') as { availableParallelism(): number }).availableParallelism();
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  coreCount ??= isNode
+    ? (nodeProcess!.getBuiltinModule!('node:os') as { availableParallelism(): number }).availableParallelism()
+    : ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+  return coreCount;
 }
 
 /** At most this many threads in all (the caller and its helpers); only 2 have been measured (this machine's cores). */
