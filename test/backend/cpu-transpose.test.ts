@@ -3,26 +3,16 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileOrThrow } from '../../src/index.ts';
-import { rng } from '../../src/api/random.ts';
 import { inPlaceTransposes, interpret, peakBytes } from '../../src/backend/cpu/interpreter.ts';
-import type { Tensor } from '../../src/backend/cpu/tensor.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph, NodeId } from '../../src/ir/graph.ts';
-import { numel, type Shape } from '../../src/ir/shape.ts';
+import type { Shape } from '../../src/ir/shape.ts';
 import { PRIMITIVES } from '../../src/prims/table.ts';
-
-/** Uniform values in [-1, 1) for every input of `graph`. */
-function inputsFor(graph: Graph, seed: number): Map<string, Tensor> {
-  const next = rng(seed);
-  return new Map(graph.inputs.map((p) => {
-    const shape = graph.nodes[p.id].shape;
-    return [p.name, { shape, data: Float64Array.from({ length: numel(shape) }, () => 2 * next() - 1) }];
-  }));
-}
+import { uniformInputs } from '../support/uniform-inputs.ts';
 
 /** Runs `graph` with and without reading transposes in place; every output must be bit-identical. */
 function expectSameBits(graph: Graph, seed: number, label: string): void {
-  const inputs = inputsFor(graph, seed);
+  const inputs = uniformInputs(graph, seed);
   const inPlace = interpret(graph, inputs, 'f64');
   const copied = interpret(graph, inputs, 'f64', { transposeInPlace: false });
   for (const p of graph.outputs) expect(Array.from(inPlace.get(p.name)!.data), `${label}: ${p.name}`).toEqual(Array.from(copied.get(p.name)!.data));
@@ -107,14 +97,14 @@ describe('transposes read in place by the CPU matmul', () => {
     for (const [what, graph] of graphs) {
       expect(inPlaceTransposes(graph).size, what).toBeGreaterThan(0);
       copy.mockClear();
-      interpret(graph, inputsFor(graph, 1), 'f64');
+      interpret(graph, uniformInputs(graph, 1), 'f64');
       const copied = graph.nodes.filter((n) => n.op === 'transpose' && !inPlaceTransposes(graph).has(n.id)).length;
       expect(copy, `${what}: transpose copies`).toHaveBeenCalledTimes(copied);
       expectSameBits(graph, 2, what);
     }
     // W1ᵀ and W2ᵀ in the VJP are only ever read by matmuls: no copy at all.
     copy.mockClear();
-    interpret(program.derived('vjp'), inputsFor(program.derived('vjp'), 3), 'f64');
+    interpret(program.derived('vjp'), uniformInputs(program.derived('vjp'), 3), 'f64');
     expect(copy).not.toHaveBeenCalled();
   });
 

@@ -1,33 +1,17 @@
 // Matrix–vector products that share their matrix run as one product (src/backend/cpu/shared-matrix.ts):
 // which products are grouped, and the same bits in f64 as running them one by one.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileOrThrow } from '../../src/index.ts';
-import { rng } from '../../src/api/random.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import { sharedMatrixGroups } from '../../src/backend/cpu/shared-matrix.ts';
-import type { Tensor } from '../../src/backend/cpu/tensor.ts';
 import type { Graph } from '../../src/ir/graph.ts';
-import { numel } from '../../src/ir/shape.ts';
 import { expectAllclose } from '../support/allclose.ts';
+import { uniformInputs } from '../support/uniform-inputs.ts';
 
-const MLP = `input x[n]
-input W1[h, n]
-input b1[h]
-input W2[m, h]
-input b2[m]
-hidden = tanh(W1 @ x + b1)
-y = tanh(W2 @ hidden + b2)
-output y
-output loss = 0.5 * sum(y * y)`;
-
-function inputsFor(graph: Graph, seed: number): Map<string, Tensor> {
-  const next = rng(seed);
-  return new Map(graph.inputs.map((p) => {
-    const shape = graph.nodes[p.id].shape;
-    return [p.name, { shape, data: Float64Array.from({ length: numel(shape) }, () => 2 * next() - 1) }];
-  }));
-}
+/** A tanh layer, a linear layer and a scalar loss: a single JVP multiplies each W by two vectors, an HVP each Wᵀ. */
+const MLP = readFileSync(new URL('../../examples/mlp.gl', import.meta.url), 'utf8');
 
 /** The matrix each grouped product multiplies, by group: [leader's matrix, members' matrices]. */
 const groupedMatrices = (graph: Graph) => [...sharedMatrixGroups(graph)].map(([leader, rest]) => [leader, ...rest].map((id) => graph.nodes[graph.nodes[id].args[0]].op === 'input' ? graph.inputs.find((p) => p.id === graph.nodes[id].args[0])!.name : `%${graph.nodes[id].args[0]}`));
@@ -54,7 +38,7 @@ describe('matrix-vector products sharing a matrix', () => {
       ['hvp wrt x', program.derived('hvp', [], { of: ['loss'], wrt: ['x'], parts: ['x'] })],
     ];
     for (const [what, graph] of graphs) {
-      const inputs = inputsFor(graph, what.length);
+      const inputs = uniformInputs(graph, what.length);
       const together = interpret(graph, inputs, 'f64');
       const apart = interpret(graph, inputs, 'f64', { shareMatrices: false });
       for (const p of graph.outputs) expect(Array.from(together.get(p.name)!.data), `${what}: ${p.name}`).toEqual(Array.from(apart.get(p.name)!.data));
@@ -73,7 +57,7 @@ describe('matrix-vector products sharing a matrix', () => {
     b.output('z', b.matmul(Wt, b.unary('sin', vectors[0])));
     const graph = b.finish();
     expect([...sharedMatrixGroups(graph).values()].map((ids) => ids.length)).toEqual([2]);
-    const inputs = inputsFor(graph, 4);
+    const inputs = uniformInputs(graph, 4);
     const together = interpret(graph, inputs, 'f64');
     const apart = interpret(graph, inputs, 'f64', { shareMatrices: false, transposeInPlace: false });
     for (const name of ['u', 'v', 'w', 'z']) expect(Array.from(together.get(name)!.data), name).toEqual(Array.from(apart.get(name)!.data));
