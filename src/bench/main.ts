@@ -1,7 +1,7 @@
 // `npm run bench`: GEMM throughput, JVP/VJP cost against the primal, and full Jacobians by forward
 // and reverse mode, on the CPU and WebGPU backends. A table on stdout (or one JSON object with
 // --json), progress on stderr.
-import { cpus, loadavg } from 'node:os';
+import { loadNow, machineInfo } from './machine.ts';
 import { adCostRows, type AdVariant } from './ad-cost.ts';
 import { compareBackends } from './compare.ts';
 import { browserLimitedWebgpu, loadBackends, type BenchContext } from './context.ts';
@@ -100,7 +100,7 @@ export interface BenchIo {
 /** Measures everything in `plan`. */
 export async function runPlan(plan: BenchPlan, io: BenchIo): Promise<BenchReport> {
   const started = performance.now();
-  const loadStart = loadavg()[0];
+  const loadStart = loadNow();
   const progress = (line: string) => io.stderr.write(`${line}\n`);
   const { backends, adapter } = await loadBackends(plan.backends);
   if (adapter !== null && !adapter.available) progress(`WebGPU unavailable, measuring the CPU only: ${adapter.reason}`);
@@ -115,16 +115,9 @@ export async function runPlan(plan: BenchPlan, io: BenchIo): Promise<BenchReport
   if (plan.sections.includes('gemm')) rows.push(...await gemmRows(ctx, plan.gemm));
   if (plan.sections.includes('ad-cost')) rows.push(...await adCostRows(ctx, plan.adWidths, plan.adVariants));
   if (plan.sections.includes('jacobian')) rows.push(...await jacobianRows(ctx, plan.cases));
-  const cpu = cpus();
   return {
     adapter,
-    machine: {
-      cpus: cpu.length,
-      cpuModel: cpu[0]?.model.trim() ?? 'unknown',
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      loadavg: { start: loadStart, end: loadavg()[0] },
-    },
+    machine: machineInfo(loadStart),
     options: { widths: plan.widths, backends: plan.backends, repeats: plan.policy.repeats, preset: plan.preset },
     totalSeconds: (performance.now() - started) / 1000,
     rows: compareBackends(rows),

@@ -114,18 +114,21 @@ export type AdapterInfo =
   }
   | { readonly available: false; readonly reason: string };
 
+/** The machine a benchmark ran on (both command lines report it). */
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly platform: string;
+  /** 1-minute load average at the start and the end: other work on the machine skews times. */
+  readonly loadavg: { readonly start: number; readonly end: number };
+}
+
 /** The whole `--json` output. */
 export interface BenchReport {
   /** null when the WebGPU backend was not requested. */
   readonly adapter: AdapterInfo | null;
-  readonly machine: {
-    readonly cpus: number;
-    readonly cpuModel: string;
-    readonly node: string;
-    readonly platform: string;
-    /** 1-minute load average at the start and the end: other work on the machine skews times. */
-    readonly loadavg: { readonly start: number; readonly end: number };
-  };
+  readonly machine: MachineInfo;
   readonly options: {
     readonly widths: readonly number[];
     readonly backends: readonly BackendName[];

@@ -1,6 +1,7 @@
 // What `npm run bench -- --peers --json` prints.
 import type { DeviceName, SystemName } from './system.ts';
 import type { FnName, TaskName } from './tasks.ts';
+import type { MachineInfo } from '../report.ts';
 
 /** One formulation of one task on one system and device. Times are medians in ms, readback included. */
 export interface PeerRow {
@@ -33,13 +34,7 @@ export interface PeerRow {
 export interface PeersReport {
   /** The WebGPU adapter every WebGPU row ran on, e.g. "google swiftshader ... (software adapter)". */
   readonly adapter: string;
-  readonly machine: {
-    readonly cpus: number;
-    readonly cpuModel: string;
-    readonly node: string;
-    readonly platform: string;
-    readonly loadavg: { readonly start: number; readonly end: number };
-  };
+  readonly machine: MachineInfo;
   /** Installed versions of the peers. */
   readonly versions: Readonly<Record<string, string>>;
   readonly options: { readonly widths: readonly number[]; readonly tasks: readonly TaskName[]; readonly repeats: number; readonly preset: 'quick' | 'default' | 'full' };

@@ -1,7 +1,7 @@
 // `npm run bench -- --peers`: Gradient Lab against jax-js and TensorFlow.js, in one process, with
 // every WebGPU system on our own Dawn adapter. Each answer is checked against Gradient Lab's f64 CPU
 // interpreter during the warm-up; a wrong answer is reported and never timed.
-import { cpus, loadavg } from 'node:os';
+import { loadNow, machineInfo } from '../machine.ts';
 import { cpuBackend } from '../../api/backend.ts';
 import { loadBackends } from '../context.ts';
 import type { BenchIo } from '../main.ts';
@@ -138,7 +138,7 @@ async function withConsoleOnStderr<T>(io: BenchIo, body: () => Promise<T>): Prom
 /** Measures every task of `plan` on every system. */
 export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersReport> {
   const started = performance.now();
-  const loadStart = loadavg()[0];
+  const loadStart = loadNow();
   const progress = (line: string) => io.stderr.write(`${line}\n`);
   return withConsoleOnStderr(io, async () => {
     const { systems, adapter } = await loadSystems(plan, progress);
@@ -147,16 +147,9 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
       progress(`${taskId(t)}`);
       rows.push(...await measureTask(t, systems, { policy: plan.policy, progress }));
     }
-    const cpu = cpus();
     return {
       adapter,
-      machine: {
-        cpus: cpu.length,
-        cpuModel: cpu[0]?.model.trim() ?? 'unknown',
-        node: process.version,
-        platform: `${process.platform} ${process.arch}`,
-        loadavg: { start: loadStart, end: loadavg()[0] },
-      },
+      machine: machineInfo(loadStart),
       versions: versions(),
       options: { widths: plan.widths, tasks: plan.tasks, repeats: plan.policy.repeats, preset: plan.preset },
       tolerance: RELATIVE_TOLERANCE,
