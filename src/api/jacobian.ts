@@ -1,5 +1,6 @@
 import type { Tensor } from '../backend/cpu/tensor.ts';
-import { cotangentName, tangentName, type Graph } from '../ir/graph.ts';
+import { foldIdentitySeed } from '../ad/identity-seeds.ts';
+import { cotangentName, findInput, tangentName, type Graph } from '../ir/graph.ts';
 import { numel } from '../ir/shape.ts';
 import type { PortInfo } from '../lang/lower.ts';
 import { graphFlops } from './cost.ts';
@@ -15,6 +16,12 @@ export interface JacobianOptions extends RunOptions {
   readonly wrt?: readonly string[];
   /** Outputs to differentiate (the Jacobian's rows); default: all. */
   readonly of?: readonly string[];
+  /**
+   * Keep the identity seeds symbolic (one pass per port; see foldIdentitySeed): the first matrix
+   * product they meet becomes a scaled copy, so a layer's Jacobian needs no product at all. Off by
+   * default because it changes what each mode costs, which is what the mode comparison shows.
+   */
+  readonly foldSeeds?: boolean;
 }
 
 export interface JacobianResult {
@@ -86,8 +93,9 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const selection = { wrt: inPorts.map((p) => p.name), of: outPorts.map((p) => p.name) };
   const n = width(inPorts);
   const m = width(outPorts);
-  const fwd = graphFlops(program.derived('jvp', [n], selection));
-  const rev = graphFlops(program.derived('vjp', [m], selection));
+  const planFor = (mode: JacobianMode) => new PassPlanner(program, mode, mode === 'fwd' ? inPorts : outPorts, selection, options.foldSeeds ?? false);
+  const fwd = planFor('fwd').flops();
+  const rev = planFor('rev').flops();
   const requested = options.mode ?? 'auto';
   const mode: JacobianMode = requested === 'auto' ? (fwd <= rev ? 'fwd' : 'rev') : requested;
   const reason = requested !== 'auto'
@@ -97,17 +105,14 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const resultBytes = m * n * 8;
   assertFits(resultBytes, budget);
-  const seedPorts = mode === 'fwd' ? inPorts : outPorts;
+  const planner = planFor(mode);
   const readPorts = mode === 'fwd' ? outPorts : inPorts;
-  const total = mode === 'fwd' ? n : m;
-  const graphFor = (k: number) => program.derived(mode === 'fwd' ? 'jvp' : 'vjp', [k], selection);
-  // One backend for every chunk, chosen for the whole batch; chunks are sized for it.
-  const choice = await program.chooseBackend(graphFor(total), options);
+  // One backend for every pass, chosen for the largest; passes are sized for it.
+  const choice = await program.chooseBackend(planner.largestGraph(), options);
   const { backend } = choice;
   const dtype = options.dtype ?? backend.dtypes[0];
-  const peakFor = (k: number) => (backend.unsupported(graphFor(k)) === null ? backend.peakBytes(graphFor(k), dtype) : Infinity);
-  const chunk = options.chunkSize ?? chooseChunk(total, peakFor, budget - resultBytes);
-  if (!Number.isInteger(chunk) || chunk < 1) throw runtimeError('invalid-value', `chunk size must be a positive whole number, got ${chunk}`);
+  const peakFor = (graph: Graph) => (backend.unsupported(graph) === null ? backend.peakBytes(graph, dtype) : Infinity);
+  const { passes, chunkSize } = planner.passes(peakFor, budget - resultBytes, options.chunkSize);
 
   const blocks: Record<string, Record<string, Tensor>> = {};
   for (const out of outPorts) {
@@ -115,57 +120,138 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
   }
   const feedName = mode === 'fwd' ? tangentName : cotangentName;
-  const readName = mode === 'fwd' ? tangentName : cotangentName;
   const start = performance.now();
-  let outputs: Record<string, Tensor> = {};
+  let outputs: Record<string, Tensor> | undefined;
   let flops = 0;
-  let passes = 0;
   let peak = 0;
   let dispatches = 0;
   let gpuMs = 0;
+  let done = 0;
   let last: RunStats | undefined;
   const given = program.inputValues(inputs);
   // Seeds in the backend's own precision, so no pass converts them.
   const seedArray = (length: number) => (dtype === 'f32' ? new Float32Array(length) : new Float64Array(length));
-  for (let s = 0; s < total; s += chunk) {
+  for (const pass of passes) {
     options.signal?.throwIfAborted();
-    const k = Math.min(chunk, total - s);
-    const graph: Graph = graphFor(k);
     const feed = new Map(given);
-    for (const p of seedPorts) feed.set(feedName(p.name), { shape: [k, ...p.shape], data: seedArray(k * numel(p.shape)) });
-    const ranges = seedRanges(seedPorts, s, k);
-    for (const r of ranges) {
-      const seed = feed.get(feedName(r.port.name))!.data;
-      const size = numel(r.port.shape);
-      for (let t = 0; t < r.count; t++) seed[(r.j0 + t) * size + r.index0 + t] = 1;
+    const ranges = seedRanges(pass.ports, pass.first, pass.k);
+    for (const p of pass.ports) {
+      // A folded pass may not read its seed at all (the identity became a copy of a matrix).
+      if (findInput(pass.graph, feedName(p.name)) === undefined) continue;
+      const size = numel(p.shape);
+      const seed = seedArray(pass.k * size);
+      for (const r of ranges) if (r.port === p) for (let t = 0; t < r.count; t++) seed[(r.j0 + t) * size + r.index0 + t] = 1;
+      feed.set(feedName(p.name), { shape: [pass.k, ...p.shape], data: seed });
     }
-    const { values, stats } = await program.run(graph, feed, options, choice);
+    const { values, stats } = await program.run(pass.graph, feed, options, choice);
     last = stats;
     flops += stats.flops;
     dispatches += stats.dispatches ?? 0;
     if (stats.gpuMs != null) gpuMs += stats.gpuMs;
     peak = Math.max(peak, stats.peakBytes);
-    passes++;
-    if (s === 0) outputs = Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
+    outputs ??= Object.fromEntries(program.outputs.map((p) => [p.name, values.get(p.name)!]));
     // Forward: a seed on input element `index` gives that column of every output's block.
     // Reverse: a seed on output element `index` gives that row of every input's block.
     for (const p of readPorts) {
-      const result = values.get(readName(p.name))!.data;
+      const result = values.get(feedName(p.name))!.data;
       const size = numel(p.shape);
       for (const r of ranges) {
         if (mode === 'fwd') scatterColumns(result, size, r, blocks[p.name][r.port.name]);
         else copyRows(result, size, r, blocks[r.port.name][p.name]);
       }
     }
-    options.onProgress?.(s + k, total);
+    done += pass.k;
+    options.onProgress?.(done, planner.total);
   }
-  if (total === 0) outputs = (await program.evaluate(inputs, options)).outputs;
+  outputs ??= (await program.evaluate(inputs, options)).outputs;
   const stats: RunStats = {
     backend: last?.backend ?? backend.name, device: last?.device ?? backend.description, reason: last?.reason ?? choice.reason,
-    dtype, ms: performance.now() - start, flops, passes, peakBytes: peak,
+    dtype, ms: performance.now() - start, flops, passes: passes.length, peakBytes: peak,
     ...(dispatches > 0 ? { dispatches, gpuMs: last?.gpuMs == null ? null : gpuMs, kernels: last?.kernels } : {}),
   };
-  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: total, chunkSize: chunk, stats };
+  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, stats };
+}
+
+/** One graph execution: seeds first .. first + k − 1, numbered across `ports` in order. */
+interface Pass {
+  readonly graph: Graph;
+  readonly ports: readonly PortInfo[];
+  readonly first: number;
+  readonly k: number;
+}
+
+/**
+ * Splits a Jacobian's seeds into passes. Dense seeds: chunks of seeds that may span ports, each pass
+ * one batched JVP or VJP over all of them. Folded seeds: one pass per port whose whole identity fits,
+ * with the identity kept symbolic (foldIdentitySeed); a port too large for that is chunked on its own.
+ */
+class PassPlanner {
+  readonly total: number;
+  private readonly kind: 'jvp' | 'vjp';
+
+  constructor(
+    private readonly program: Program,
+    mode: JacobianMode,
+    private readonly seedPorts: readonly PortInfo[],
+    private readonly selection: { readonly wrt: readonly string[]; readonly of: readonly string[] },
+    private readonly fold: boolean,
+  ) {
+    this.kind = mode === 'fwd' ? 'jvp' : 'vjp';
+    this.total = width(seedPorts);
+  }
+
+  /** The batched derived graph for k seeds of `ports` (all seed ports by default). */
+  graph(k: number, ports: readonly PortInfo[] = this.seedPorts): Graph {
+    const names = ports.map((p) => p.name);
+    return this.program.derived(this.kind, [k], this.kind === 'jvp' ? { ...this.selection, wrt: names } : { ...this.selection, of: names });
+  }
+
+  /** The pass over all of a port's seeds with its identity folded. */
+  folded(port: PortInfo): Graph {
+    const seed = (this.kind === 'jvp' ? tangentName : cotangentName)(port.name);
+    return foldIdentitySeed(this.graph(numel(port.shape), [port]), seed);
+  }
+
+  /** FLOP-model estimate of the whole Jacobian (every seed, one pass per port when folded). */
+  flops(): number {
+    if (!this.fold) return graphFlops(this.graph(this.total));
+    return this.seedPorts.reduce((sum, p) => sum + graphFlops(this.folded(p)), 0);
+  }
+
+  /** The graph the backend is chosen for: all seeds in one pass, or the largest port's folded pass. */
+  largestGraph(): Graph {
+    if (!this.fold || this.seedPorts.length === 0) return this.graph(Math.max(this.total, 1));
+    const largest = this.seedPorts.reduce((a, p) => (numel(p.shape) > numel(a.shape) ? p : a));
+    return this.folded(largest);
+  }
+
+  /** The passes, and the chunk size they amount to (the requested one, else the largest pass). */
+  passes(peakFor: (graph: Graph) => number, budget: number, chunkSize: number | undefined): { passes: Pass[]; chunkSize: number } {
+    if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1)) {
+      throw runtimeError('invalid-value', `chunk size must be a positive whole number, got ${chunkSize}`);
+    }
+    if (!this.fold) {
+      const chunk = chunkSize ?? chooseChunk(this.total, (k) => peakFor(this.graph(k)), budget);
+      return { passes: this.chunked(this.seedPorts, chunk), chunkSize: chunk };
+    }
+    const passes = this.seedPorts.flatMap((port) => {
+      const k = numel(port.shape);
+      const graph = this.folded(port);
+      if ((chunkSize === undefined || chunkSize >= k) && peakFor(graph) <= budget) return [{ graph, ports: [port], first: 0, k }];
+      return this.chunked([port], chunkSize ?? chooseChunk(k, (c) => peakFor(this.graph(c, [port])), budget));
+    });
+    return { passes, chunkSize: chunkSize ?? Math.max(1, ...passes.map((p) => p.k)) };
+  }
+
+  private chunked(ports: readonly PortInfo[], chunk: number): Pass[] {
+    const total = width(ports);
+    const passes: Pass[] = [];
+    for (let first = 0; first < total; first += chunk) {
+      const k = Math.min(chunk, total - first);
+      passes.push({ graph: this.graph(k, ports), ports, first, k });
+    }
+    return passes;
+  }
 }
 
 /**

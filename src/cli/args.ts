@@ -19,7 +19,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   jvp: { summary: 'forward mode: output tangents J·v for input tangents v', options: ['tangent'] },
   vjp: { summary: 'reverse mode: input cotangents Jᵀ·u for output cotangents u', options: ['cotangent'] },
   grad: { summary: 'gradient of one scalar output with respect to every input', options: ['output'] },
-  jacobian: { summary: 'the full Jacobian, by batched JVPs (fwd) or VJPs (rev)', options: ['mode', 'chunk'] },
+  jacobian: { summary: 'the full Jacobian, by batched JVPs (fwd) or VJPs (rev)', options: ['mode', 'chunk', 'fold-seeds'] },
   hvp: { summary: 'Hessian-vector product H·v of one scalar output (forward-over-reverse)', options: ['output', 'vector'] },
   hessian: { summary: 'the full Hessian of one scalar output (small inputs only)', options: ['output'] },
   check: { summary: 'check JVP, VJP and HVP against finite differences and each other', options: [] },
@@ -30,7 +30,7 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
 
 export type OptionName =
   | typeof COMMON_OPTIONS[number]
-  | 'tangent' | 'cotangent' | 'output' | 'vector' | 'mode' | 'chunk' | 'batch' | 'dot' | 'help' | 'version';
+  | 'tangent' | 'cotangent' | 'output' | 'vector' | 'mode' | 'chunk' | 'fold-seeds' | 'batch' | 'dot' | 'help' | 'version';
 
 export interface OptionSpec {
   /** 'flag' takes no value; 'value' takes one; 'repeat' takes one each time and may be repeated. */
@@ -67,6 +67,7 @@ export const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
     },
   },
   chunk: { kind: 'value', metavar: 'K', help: 'seeds per pass (default: as many as fit the memory budget); the result does not depend on it' },
+  'fold-seeds': { kind: 'flag', help: 'keep the identity seeds symbolic, one pass per port: the first matrix product they meet becomes a scaled copy (faster; changes what each mode costs)' },
   batch: { kind: 'value', metavar: 'K', help: 'directions pushed (jvp, hvp) or pulled (vjp) in one pass (default: one, unbatched)' },
   dot: { kind: 'flag', help: 'print Graphviz DOT instead of the IR listing' },
   help: { kind: 'flag', short: 'h', help: 'show help' },

@@ -19,7 +19,7 @@ export interface Session {
   readonly seed: number;
   /** The value of a command-specific option, if given. */
   option(name: 'output' | 'mode' | 'chunk' | 'batch'): string | undefined;
-  flag(name: 'dot'): boolean;
+  flag(name: 'dot' | 'fold-seeds'): boolean;
   /** The inputs: from --inputs, or random normal from the seed (checked against the memory budget first). */
   inputs(): Promise<Record<string, Tensor>>;
   /** Values from a JSON file option, or random normal values for `ports` from seed + offset. */
@@ -104,6 +104,7 @@ async function jacobianCommand(s: Session): Promise<Report> {
     ...s.run,
     mode,
     chunkSize: chunk === undefined ? undefined : parseWhole(chunk, 'chunk', 1),
+    foldSeeds: s.flag('fold-seeds'),
   });
   const blocks = Object.entries(result.jacobian).flatMap(([out, row]) =>
     Object.entries(row).map(([inp, block]) => labelled(`∂${out}/∂${inp}`, block)));
@@ -116,13 +117,14 @@ async function jacobianCommand(s: Session): Promise<Report> {
       estimates: result.estimates,
       chunkSize: result.chunkSize,
       seeds: result.seeds,
+      foldSeeds: s.flag('fold-seeds'),
       stats: result.stats,
     },
     text: [
       `inputs: ${s.describe('inputs')}`,
       `mode: ${result.mode} (${result.estimates.reason})`,
       `estimates: fwd ≈${formatCount(result.estimates.fwd)} FLOPs, rev ≈${formatCount(result.estimates.rev)} FLOPs`,
-      `seeds: ${result.seeds} ${result.mode === 'fwd' ? 'JVPs' : 'VJPs'} in chunks of ${result.chunkSize} (${passes} pass${passes === 1 ? '' : 'es'})`,
+      `seeds: ${result.seeds} ${result.mode === 'fwd' ? 'JVPs' : 'VJPs'} in chunks of ${result.chunkSize} (${passes} pass${passes === 1 ? '' : 'es'})${s.flag('fold-seeds') ? ', identity seeds folded' : ''}`,
       ...section('outputs:', labelledAll(result.outputs)),
       ...section('Jacobian blocks [output elements, input elements]:', blocks),
       statsText(s, result.stats),

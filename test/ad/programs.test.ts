@@ -91,6 +91,34 @@ describe('Jacobians', () => {
     expectAllclose(flatJacobian(tight.jacobian), flatJacobian(whole.jacobian), { rtol: 0, atol: 0 });
   });
 
+  it('folded identity seeds give the same Jacobian with one pass per port and fewer FLOPs', async () => {
+    const p = program(MLP, { n: 6, h: 5, m: 4 });
+    const inputs = randomValues(p.inputs, 3);
+    for (const mode of ['fwd', 'rev'] as const) {
+      const dense = await jacobian(p, inputs, { mode });
+      const folded = await jacobian(p, inputs, { mode, foldSeeds: true });
+      expectAllclose(flatJacobian(folded.jacobian), flatJacobian(dense.jacobian), { rtol: 1e-12, atol: 1e-14 }, mode);
+      expect(folded.stats.passes).toBe(mode === 'fwd' ? p.inputs.length : p.outputs.length);
+      expect(folded.stats.flops).toBeLessThan(dense.stats.flops);
+      expect(folded.estimates[mode]).toBe(folded.stats.flops);
+    }
+  });
+
+  it('folded seeds fall back to chunks for a port that does not fit, with the same answer', async () => {
+    const p = program(MLP, { n: 40, h: 30, m: 20 });
+    const inputs = randomValues(p.inputs, 1);
+    const dense = await jacobian(p, inputs, { mode: 'fwd', wrt: ['x', 'W1'] });
+    const progress: number[] = [];
+    const chunked = await jacobian(p, inputs, { mode: 'fwd', wrt: ['x', 'W1'], foldSeeds: true, chunkSize: 100, onProgress: (done) => progress.push(done) });
+    // x (40 seeds) fits one folded pass; W1 (1200 seeds) goes in chunks of 100.
+    expect(chunked.stats.passes).toBe(1 + 12);
+    expect(progress.at(-1)).toBe(40 + 1200);
+    expectAllclose(flatJacobian(chunked.jacobian), flatJacobian(dense.jacobian), { rtol: 1e-12, atol: 1e-14 });
+    const tight = await jacobian(p, inputs, { mode: 'fwd', wrt: ['x', 'W1'], foldSeeds: true, memoryBudget: 1_000_000 });
+    expect(tight.stats.passes).toBeGreaterThan(2);
+    expectAllclose(flatJacobian(tight.jacobian), flatJacobian(dense.jacobian), { rtol: 1e-12, atol: 1e-14 });
+  });
+
   it('forward and reverse agree on the MLP, and rows of the Jacobian match VJPs', async () => {
     const p = program(MLP, { n: 6, h: 5, m: 4 });
     const inputs = randomValues(p.inputs, 11);

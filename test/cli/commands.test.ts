@@ -122,6 +122,20 @@ describe('jacobian', () => {
     }
   });
 
+  it('--fold-seeds gives the same Jacobian in one pass per port, with fewer FLOPs', async () => {
+    for (const mode of ['fwd', 'rev']) {
+      const dense = (await cli(['jacobian', ...MLP, '--mode', mode, '--json'])).json();
+      const folded = (await cli(['jacobian', ...MLP, '--mode', mode, '--fold-seeds', '--json'])).json();
+      expect([dense.foldSeeds, folded.foldSeeds]).toEqual([false, true]);
+      expect(folded.stats.passes).toBe(mode === 'fwd' ? 5 : 2);
+      expect(folded.stats.flops).toBeLessThan(dense.stats.flops);
+      for (const out of ['y', 'loss']) {
+        for (const inp of ['x', 'W1', 'b1', 'W2', 'b2']) expect(maxDiff(folded.jacobian[out][inp], dense.jacobian[out][inp])).toBeLessThan(1e-12);
+      }
+    }
+    expect((await cli(['jacobian', ...MLP, '--fold-seeds'])).stdout).toMatch(/identity seeds folded/);
+  });
+
   it('prints each block, the mode and why, the FLOP estimates and the time', async () => {
     const r = await cli(['jacobian', '-e', LINEAR, '--size', 'n=3,m=2', '--inputs', 'in.json', '--mode', 'auto'], { 'in.json': { W, x: [1, 1, 1] } });
     expect(r.stdout).toMatch(/mode: (fwd|rev) \((forward|reverse) mode is estimated cheaper/);

@@ -120,6 +120,10 @@ describe.skipIf(rt === null)("whole programs through the public API with backend
         expectGpu(gJ.stats, `jacobian ${mode}`);
         expect(gJ.mode).toBe(mode);
         for (const out of Object.keys(eJ.jacobian)) compare(`jacobian ${mode} of ${out}`, gJ.jacobian[out], eJ.jacobian[out]);
+        // Folded identity seeds run other kernels (scaled copies and transposes instead of the first product).
+        const fJ = await jacobian(p, inputs, { ...gpu, mode, wrt: c.wrt, foldSeeds: true });
+        expectGpu(fJ.stats, `jacobian ${mode}, folded seeds`);
+        for (const out of Object.keys(eJ.jacobian)) compare(`jacobian ${mode} of ${out}, folded seeds`, fJ.jacobian[out], eJ.jacobian[out]);
       }
     });
   }
