@@ -172,6 +172,12 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, stats };
 }
 
+/**
+ * Folded graphs by the dense graph they came from (which the program caches), so that repeated
+ * Jacobians reuse one graph object, and with it the backends' compiled plans.
+ */
+const foldedGraphs = new WeakMap<Graph, Graph>();
+
 /** One graph execution: seeds first .. first + k − 1, numbered across `ports` in order. */
 interface Pass {
   readonly graph: Graph;
@@ -206,10 +212,15 @@ class PassPlanner {
     return this.program.derived(this.kind, [k], this.kind === 'jvp' ? { ...this.selection, wrt: names } : { ...this.selection, of: names });
   }
 
-  /** The pass over all of a port's seeds with its identity folded. */
+  /** The pass over all of a port's seeds with its identity folded (built once per dense graph). */
   folded(port: PortInfo): Graph {
-    const seed = (this.kind === 'jvp' ? tangentName : cotangentName)(port.name);
-    return foldIdentitySeed(this.graph(numel(port.shape), [port]), seed);
+    const dense = this.graph(numel(port.shape), [port]);
+    let graph = foldedGraphs.get(dense);
+    if (graph === undefined) {
+      graph = foldIdentitySeed(dense, (this.kind === 'jvp' ? tangentName : cotangentName)(port.name));
+      foldedGraphs.set(dense, graph);
+    }
+    return graph;
   }
 
   /** FLOP-model estimate of the whole Jacobian (every seed, one pass per port when folded). */

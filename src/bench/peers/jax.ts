@@ -69,6 +69,22 @@ function mathOf(jax: Jax) {
     const gH = np.matmul(U.mul(d2), p.W2).mul(d1);
     return np.matmul(gH, p.W1);
   };
+  /**
+   * The Jacobian in closed form, derived by hand rather than by pushing identity seeds:
+   * diag(1 − y²) W per layer, so a layer needs no matrix product and the MLP one.
+   */
+  const manualJacobian = (fn: FnName, p: Params, x: Arr): Arr => {
+    const column = (d: Arr) => d.reshape([d.shape[0], 1]);
+    if (fn === 'layer') {
+      const [y, d] = denseWithSlope(p.W.ref, p.b, x);
+      y.dispose();
+      return p.W.mul(column(d));
+    }
+    const [h, d1] = denseWithSlope(p.W1.ref, p.b1, x);
+    const [y, d2] = denseWithSlope(p.W2.ref, p.b2, h);
+    y.dispose();
+    return np.matmul(p.W2.mul(column(d2)), p.W1.mul(column(d1)));
+  };
   /** H v of sum(tanh(W x)²): Wᵀ (d ⊙ (W v)) with d = 2 (1 - t²)(1 - 3 t²), t = tanh(W x). */
   const manualHvp = (W: Arr, x: Arr, v: Arr): Arr => {
     const t = np.tanh(np.matmul(W.ref, x));
@@ -76,7 +92,7 @@ function mathOf(jax: Jax) {
     const d = np.subtract(1, t2.ref).mul(np.subtract(1, t2.mul(3))).mul(2);
     return np.matmul(W.ref.transpose(), np.matmul(W, v).mul(d));
   };
-  return { f, manualJvp, manualVjp, manualHvp };
+  return { f, manualJvp, manualVjp, manualJacobian, manualHvp };
 }
 
 /** The formulations of one task: [name, hand-written?, the function to jit]. */
@@ -84,7 +100,8 @@ type Candidate = readonly [string, boolean, (...args: never[]) => Arr];
 
 function candidates(jax: Jax, t: PeerTask): Candidate[] {
   const { numpy: np, jvp, vjp, vmap, grad, jacfwd, jacrev } = jax;
-  const { f, manualJvp, manualVjp, manualHvp } = mathOf(jax);
+  const { f, manualJvp, manualVjp, manualJacobian, manualHvp } = mathOf(jax);
+  const closedForm: Candidate = ['jit(closed-form J, by hand)', true, (p: Params, x: Arr) => manualJacobian(t.fn, p, x)];
   const { fn } = t;
   const at = (p: Params) => (x: Arr) => f(fn, jax.tree.ref(p), x);
   const batched = t.k > 1;
@@ -151,6 +168,7 @@ function candidates(jax: Jax, t: PeerTask): Candidate[] {
         // jacfwd stacks the columns J e_i as rows, so its result is Jᵀ: transpose it back.
         ['jit(jacfwd(f)ᵀ)', false, (p: Params, x: Arr) => library(p, x).transpose()],
         ['jit(hand-written JVP on I)', true, (p: Params, x: Arr) => manualJvp(fn, p, x, np.eye(t.n)).transpose()],
+        closedForm,
       ];
     }
     case 'jacrev':
@@ -161,6 +179,7 @@ function candidates(jax: Jax, t: PeerTask): Candidate[] {
           return J;
         }],
         ['jit(hand-written VJP on I)', true, (p: Params, x: Arr) => manualVjp(fn, p, x, np.eye(t.m))],
+        closedForm,
       ];
     case 'hvp':
       return [

@@ -12,7 +12,7 @@ function functionInputs(inputs: HostInputs): Record<string, Tensor> {
 }
 
 /** The task's answer (see tasks.ts) computed by Gradient Lab on `backend` in `dtype`. */
-export async function runOurs(t: PeerTask, inputs: HostInputs, backend: Backend, dtype: DType): Promise<Float64Array | Float32Array> {
+export async function runOurs(t: PeerTask, inputs: HostInputs, backend: Backend, dtype: DType, foldSeeds = false): Promise<Float64Array | Float32Array> {
   const program = programOf(t);
   const values = functionInputs(inputs);
   const options = { backend, dtype };
@@ -27,7 +27,7 @@ export async function runOurs(t: PeerTask, inputs: HostInputs, backend: Backend,
     case 'jacfwd':
     case 'jacrev': {
       const mode = t.task === 'jacfwd' ? 'fwd' : 'rev';
-      return (await jacobian(program, values, { ...options, mode, wrt: ['x'] })).jacobian.y.x.data;
+      return (await jacobian(program, values, { ...options, mode, wrt: ['x'], foldSeeds })).jacobian.y.x.data;
     }
     // Only x's part, like a peer's jvp(grad(f)) of f as a function of x (W fixed): no gradient w.r.t. W.
     case 'hvp': return (await program.hvp(values, { x: inputs.v }, { ...options, wrt: ['x'] })).hvp.x.data;
@@ -56,6 +56,12 @@ export function oursOn(device: Extract<DeviceName, 'cpu' | 'webgpu'>, backend: B
     system: 'gradient-lab',
     device,
     description: `Gradient Lab, ${backend.description}, f32`,
-    formulations: (t, inputs) => [{ name: FORMULATION[t.task], manual: false, run: () => runOurs(t, inputs, backend, 'f32') }],
+    formulations: (t, inputs) => [
+      { name: FORMULATION[t.task], manual: false, run: () => runOurs(t, inputs, backend, 'f32') },
+      // Identity seeds kept symbolic: the first product they meet becomes a scaled copy of the matrix.
+      ...(t.task === 'jacfwd' || t.task === 'jacrev'
+        ? [{ name: `${FORMULATION[t.task]}, folded seeds`, manual: false, run: () => runOurs(t, inputs, backend, 'f32', true) }]
+        : []),
+    ],
   };
 }
