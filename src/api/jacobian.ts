@@ -35,6 +35,8 @@ export interface JacobianResult {
   /** Seeds pushed (n for fwd, m for rev) and the chunk size used. */
   readonly seeds: number;
   readonly chunkSize: number;
+  /** Whether the identity seeds were folded (see JacobianOptions.foldSeeds). */
+  readonly foldSeeds: boolean;
   readonly stats: RunStats;
 }
 
@@ -169,7 +171,7 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     dtype, ms: performance.now() - start, flops, passes: passes.length, peakBytes: peak,
     ...(dispatches > 0 ? { dispatches, gpuMs: last?.gpuMs == null ? null : gpuMs, kernels: last?.kernels } : {}),
   };
-  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, stats };
+  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, foldSeeds: options.foldSeeds ?? false, stats };
 }
 
 /**

@@ -3,7 +3,7 @@ import { DEFAULT_STATE, type AppState, type BackendChoice, type TaskMode, type V
 
 /** The URL hash for a state: only what differs from the defaults, compressed (long programs stay short). */
 export function encodeState(state: AppState): string {
-  const shared = { source: state.source, sizes: state.sizes, seed: state.seed, mode: state.mode, jacobianMode: state.jacobianMode, output: state.output, input: state.input, backend: state.backend, view: state.view };
+  const shared = { source: state.source, sizes: state.sizes, seed: state.seed, mode: state.mode, jacobianMode: state.jacobianMode, foldSeeds: state.foldSeeds, output: state.output, input: state.input, backend: state.backend, view: state.view };
   return `#s=${compressToEncodedURIComponent(JSON.stringify(shared))}`;
 }
 
@@ -40,6 +40,7 @@ export function decodeState(hash: string, base: AppState = DEFAULT_STATE): AppSt
     seed: Number.isInteger(r.seed) ? (r.seed as number) : base.seed,
     mode: pick(r.mode, MODES, base.mode),
     jacobianMode: pick(r.jacobianMode, ['fwd', 'rev', 'auto'] as const, base.jacobianMode),
+    foldSeeds: typeof r.foldSeeds === 'boolean' ? r.foldSeeds : base.foldSeeds,
     output: text(r.output, '', 100),
     input: text(r.input, '', 100),
     backend: pick(r.backend, BACKENDS, base.backend),

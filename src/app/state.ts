@@ -15,6 +15,8 @@ export interface AppState {
   readonly seed: number;
   readonly mode: TaskMode;
   readonly jacobianMode: JacobianMode | 'auto';
+  /** Full Jacobians with their identity seeds kept symbolic (JacobianOptions.foldSeeds). */
+  readonly foldSeeds: boolean;
   /** The output that grad/hvp/vjp seed, or the input whose direction a JVP pushes ('' = first). */
   readonly output: string;
   readonly input: string;
@@ -68,6 +70,7 @@ export const DEFAULT_STATE: AppState = {
   seed: 0,
   mode: 'jacobian',
   jacobianMode: 'auto',
+  foldSeeds: false,
   output: '',
   input: '',
   backend: 'auto',

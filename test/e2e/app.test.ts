@@ -316,6 +316,16 @@ describe('share links', () => {
     await screenshot(page, '5-share-restored');
   });
 
+  it('restores folded Jacobian seeds and says what folding did', async () => {
+    const { page } = await open(encodeState({ ...DEFAULT_STATE, mode: 'jacobian', jacobianMode: 'fwd', foldSeeds: true, backend: 'cpu', view: 'results' }));
+    const fold = page.getByRole('checkbox', { name: 'Fold identity seeds' });
+    expect(await fold.isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Run (Ctrl+Enter)' }).click();
+    await expect.poll(() => results(page).textContent(), SLOW).toContain('Identity seeds folded');
+    // One pass per input port of the default MLP (x, W1, b1, W2, b2).
+    expect(await results(page).locator('.explain').first().textContent()).toContain('in 5 batched passes');
+  });
+
   it('shows a hostile link as text only and falls back to defaults for bad fields', async () => {
     const payload = '<img src=x onerror=alert(1)>';
     const source = `input x[n]\noutput y = sum(x) # ${payload}\n<script>alert(2)</script>\n`;

@@ -11,7 +11,7 @@ export type Task =
   /** Reverse mode: a seeded random cotangent on `output` (or on every output when ''). */
   | { readonly kind: 'vjp'; readonly output: string }
   | { readonly kind: 'grad'; readonly output: string }
-  | { readonly kind: 'jacobian'; readonly mode: JacobianMode | 'auto' }
+  | { readonly kind: 'jacobian'; readonly mode: JacobianMode | 'auto'; readonly foldSeeds?: boolean }
   | { readonly kind: 'hvp'; readonly output: string }
   | { readonly kind: 'check' }
   /** A traced sweep for teaching: forward from e_index on input `port`, or reverse from e_index on output `port` (CPU, f64). */

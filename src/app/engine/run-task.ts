@@ -49,7 +49,7 @@ export async function runTask(request: RunRequest, options: Pick<RunOptions, 'si
       result = { kind: 'grad', ...(await program.grad(inputs, { ...run, output: task.output || undefined })) };
       break;
     case 'jacobian':
-      result = { kind: 'jacobian', result: await jacobian(program, inputs, { ...run, mode: task.mode }) };
+      result = { kind: 'jacobian', result: await jacobian(program, inputs, { ...run, mode: task.mode, foldSeeds: task.foldSeeds ?? false }) };
       break;
     case 'hvp': {
       const direction = seeded(program, 'inputs', '', seed);

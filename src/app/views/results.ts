@@ -22,6 +22,11 @@ function select<T extends string>(label: string, options: readonly (readonly [T,
   return h('label', { class: 'field' }, [h('span', { text: label }), el]);
 }
 
+function checkbox(label: string, checked: boolean, onChange: (v: boolean) => void): HTMLLabelElement {
+  const el = h('input', { attrs: { type: 'checkbox', checked }, on: { change: () => onChange(el.checked) } });
+  return h('label', { class: 'field check' }, [el, h('span', { text: label })]);
+}
+
 function statsLine(stats: RunStats): HTMLElement {
   const parts = [
     `${stats.device}`,
@@ -62,6 +67,7 @@ function renderResult(result: TaskResult): HTMLElement[] {
       const blocks = Object.entries(r.jacobian).flatMap(([o, row]) => Object.entries(row).map(([i, t]) => tensorTable(`∂${o}/∂${i}`, t)));
       return [
         h('p', { class: 'explain', text: `${r.mode === 'fwd' ? 'Forward' : 'Reverse'} mode: ${r.seeds} ${r.mode === 'fwd' ? 'JVP seeds (one per input element, one column each)' : 'VJP seeds (one per output element, one row each)'} in ${r.stats.passes} batched pass${r.stats.passes > 1 ? 'es' : ''} of up to ${r.chunkSize}. ${sentence(r.estimates.reason)}.` }),
+        ...(r.foldSeeds ? [h('p', { class: 'explain', text: 'Identity seeds folded: each pass kept its seed matrix I symbolic, so the first matrix product it met became a scaled copy of the matrix (W·I = W) instead of a product, and the FLOP counts are those of the folded passes.' })] : []),
         h('div', { class: 'group' }, [h('h3', { text: 'Jacobian blocks [output elements × input elements]' }), ...blocks]),
         statsLine(r.stats),
       ];
@@ -95,13 +101,13 @@ function diagnosticsList(diagnostics: readonly Diagnostic[]): HTMLElement {
   return h('ul', { class: 'errors', attrs: { role: 'alert' } }, diagnostics.map((d) => h('li', { text: d.line > 0 ? `${d.line}:${d.column} ${d.message}` : d.message })));
 }
 
-function taskFor(mode: TaskMode, state: { output: string; input: string; jacobianMode: 'fwd' | 'rev' | 'auto' }): Task {
+function taskFor(mode: TaskMode, state: { output: string; input: string; jacobianMode: 'fwd' | 'rev' | 'auto'; foldSeeds: boolean }): Task {
   switch (mode) {
     case 'evaluate': return { kind: 'evaluate' };
     case 'jvp': return { kind: 'jvp', input: state.input };
     case 'vjp': return { kind: 'vjp', output: state.output };
     case 'grad': return { kind: 'grad', output: state.output };
-    case 'jacobian': return { kind: 'jacobian', mode: state.jacobianMode };
+    case 'jacobian': return { kind: 'jacobian', mode: state.jacobianMode, foldSeeds: state.foldSeeds };
     case 'hvp': return { kind: 'hvp', output: state.output };
   }
 }
@@ -129,7 +135,10 @@ export const resultsView: View = {
       if (s.mode === 'jvp') fields.push(select('Direction on', [['', 'every input'], ...inputs.map((n) => [n, n] as const)], s.input, (input) => store.update({ input })));
       if (s.mode === 'vjp') fields.push(select('Seed output', [['', 'every output'], ...outputs.map((n) => [n, n] as const)], s.output, (output) => store.update({ output })));
       if (s.mode === 'grad' || s.mode === 'hvp') fields.push(select('Of output', [['', 'the only output'], ...outputs.map((n) => [n, n] as const)], s.output, (output) => store.update({ output })));
-      if (s.mode === 'jacobian') fields.push(select('Mode', [['auto', 'auto (cheaper by FLOPs)'], ['fwd', 'forward: n JVPs'], ['rev', 'reverse: m VJPs']], s.jacobianMode, (jacobianMode) => store.update({ jacobianMode })));
+      if (s.mode === 'jacobian') {
+        fields.push(select('Mode', [['auto', 'auto (cheaper by FLOPs)'], ['fwd', 'forward: n JVPs'], ['rev', 'reverse: m VJPs']], s.jacobianMode, (jacobianMode) => store.update({ jacobianMode })));
+        fields.push(checkbox('Fold identity seeds', s.foldSeeds, (foldSeeds) => store.update({ foldSeeds })));
+      }
       fields.push(select('Backend', [['auto', 'auto (measured)'], ['cpu', 'CPU'], ['webgpu', 'WebGPU']], s.backend, (backend) => store.update({ backend })));
       controls.replaceChildren(...fields, runButton, cancelButton, progress, status);
     };
@@ -185,7 +194,7 @@ export const resultsView: View = {
       if (store.state.view === 'results') void run();
     });
     store.subscribe((s, prev) => {
-      if (s.mode !== prev.mode || s.source !== prev.source || s.sizes !== prev.sizes || s.output !== prev.output || s.input !== prev.input || s.jacobianMode !== prev.jacobianMode || s.backend !== prev.backend) renderControls();
+      if (s.mode !== prev.mode || s.source !== prev.source || s.sizes !== prev.sizes || s.output !== prev.output || s.input !== prev.input || s.jacobianMode !== prev.jacobianMode || s.foldSeeds !== prev.foldSeeds || s.backend !== prev.backend) renderControls();
     });
     renderControls();
     void run();
