@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkAnswer, measureTask, RELATIVE_TOLERANCE } from '../../src/bench/peers/compare.ts';
 import { oursOn, referenceAnswer } from '../../src/bench/peers/ours.ts';
 import type { PeerRow } from '../../src/bench/peers/report.ts';
+import { barChecks, describeCheck } from '../../src/bench/peers/bar.ts';
 import { cellMs, sideLines } from '../../src/bench/peers/summary.ts';
 import { sideOf, unavailableSystem } from '../../src/bench/peers/system.ts';
 import { peerTasks, taskInputs } from '../../src/bench/peers/tasks.ts';
@@ -77,5 +78,42 @@ describe('sideLines', () => {
 
   it('maps devices to sides', () => {
     expect([sideOf('cpu'), sideOf('wasm'), sideOf('webgpu')]).toEqual(['cpu', 'cpu', 'webgpu']);
+  });
+});
+
+describe('barChecks', () => {
+  const at = (w: number, over: Partial<PeerRow>) => row({ n: w, m: w, ...over });
+  const rows: PeerRow[] = [
+    // w = 256: a Jacobian 3× faster than the best peer (by hand), a batched VJP 1.5×.
+    at(256, { task: 'jacrev', k: 256, ms: 1 }),
+    at(256, { task: 'jacrev', k: 256, system: 'jax-js', device: 'wasm', ms: 9 }),
+    at(256, { task: 'jacrev', k: 256, system: 'jax-js', device: 'wasm', manual: true, ms: 3 }),
+    at(256, { task: 'vjp', k: 64, ms: 2 }),
+    at(256, { task: 'vjp', k: 64, system: 'tfjs', device: 'wasm', ms: 3 }),
+    // k = 1 and w = 64 lines are outside the 2× goal.
+    at(256, { task: 'vjp', k: 1, ms: 2.5 }),
+    at(256, { task: 'vjp', k: 1, system: 'tfjs', device: 'wasm', ms: 1 }),
+    at(64, { task: 'jvp', k: 64, ms: 5 }),
+    at(64, { task: 'jvp', k: 64, system: 'jax-js', device: 'wasm', ms: 1 }),
+    at(256, { task: 'primal', ms: 1 }),
+    at(256, { task: 'gemm', fn: 'gemm', k: 256, ms: 4 }),
+    at(256, { task: 'gemm', fn: 'gemm', k: 256, system: 'jax-js', device: 'wasm', ms: 5 }),
+    // A peer with a wrong answer does not count as the fastest.
+    at(256, { task: 'gemm', fn: 'gemm', k: 256, system: 'tfjs', device: 'wasm', ms: null, note: 'wrong answer' }),
+  ];
+
+  it('holds each side to the goals and says by how much it misses', () => {
+    const checks = barChecks(rows, 'cpu');
+    expect(checks.map((c) => [c.goal.split(':')[0], c.values, c.met])).toEqual([
+      ['Jacobians and batched JVP/VJP, w ≥ 256', [1.5, 3], 1],
+      ['GEMM', [1.25], 1],
+      ['VJP / primal (k = 1) ≤ 3', [2.5], 1],
+    ]);
+    expect(checks.map(describeCheck)).toEqual([
+      'Jacobians and batched JVP/VJP, w ≥ 256: best peer / ours ≥ 2: met in 1 of 2 (1.50–3.00)',
+      'GEMM: fastest peer / ours ≥ 1: met (1.25–1.25)',
+      'VJP / primal (k = 1) ≤ 3: met (2.50–2.50)',
+    ]);
+    expect(barChecks(rows, 'webgpu')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // The peer comparison as two text tables, one per side (CPU and WebGPU): a row per task, width and
 // k; a column per system with its median ms; then each peer's time over ours.
 import { alignedTable, Footnotes, num } from '../table.ts';
+import { barChecks, describeCheck } from './bar.ts';
 import type { PeersReport } from './report.ts';
 import { cellMs, SIDE_COLUMNS, sideLines, type Cell } from './summary.ts';
 import { SIDES, type Side } from './system.ts';
@@ -44,5 +45,7 @@ export function formatPeersReport(report: PeersReport): string {
     'ratios: peer ms / ours, so above 1 means ours is faster; "by hand" = the derivative written out as matrix products and jit-compiled; n/s = not supported, ✗ = wrong answer',
   ];
   const tables = SIDES.map((side) => sideTable(report, side)).filter((t): t is string => t !== null);
-  return `${[head.join('\n'), ...tables].join('\n\n')}\n`;
+  const bar = SIDES.flatMap((side) => barChecks(report.rows, side).map((c) => `${side}: ${describeCheck(c)}`));
+  const goals = bar.length === 0 ? [] : [['Against the bar (same run):', ...bar.map((l) => `  ${l}`)].join('\n')];
+  return `${[head.join('\n'), ...tables, ...goals].join('\n\n')}\n`;
 }
