@@ -62,4 +62,24 @@ describe('matrix-vector products sharing a matrix', () => {
     const apart = interpret(graph, inputs, 'f64', { shareMatrices: false, transposeInPlace: false });
     for (const name of ['u', 'v', 'w', 'z']) expect(Array.from(together.get(name)!.data), name).toEqual(Array.from(apart.get(name)!.data));
   });
+
+  it('runs the primal product of a batched JVP as one more row of its tangents\' product: same f64 bits, f32 within rounding', () => {
+    for (const [k, sizes] of [[3, { n: 13, h: 17, m: 11 }], [64, { n: 37, h: 70, m: 5 }]] as const) {
+      const ragged = compileOrThrow(MLP, sizes);
+      const graph = ragged.derived('jvp', [k], { wrt: ['x'] });
+      // W1 x with W1 Ẋ, and W2 h with W2 Ḣ.
+      expect(groupedMatrices(graph)).toEqual([['W1', 'W1'], ['W2', 'W2']]);
+      const inputs = uniformInputs(graph, k);
+      const together = interpret(graph, inputs, 'f64');
+      const apart = interpret(graph, inputs, 'f64', { shareMatrices: false });
+      for (const p of graph.outputs) {
+        expect(together.get(p.name)!.shape, `k=${k}: ${p.name}`).toEqual(apart.get(p.name)!.shape);
+        expect(Array.from(together.get(p.name)!.data), `k=${k}: ${p.name}`).toEqual(Array.from(apart.get(p.name)!.data));
+      }
+      // Against f32 run apart: the scalar loss sums 70 products, too many for f32 to stay within 1e-4 of f64.
+      const f32 = interpret(graph, inputs, 'f32');
+      const f32Apart = interpret(graph, inputs, 'f32', { shareMatrices: false });
+      for (const p of graph.outputs) expectAllclose(f32.get(p.name)!.data, f32Apart.get(p.name)!.data, { rtol: 1e-5, atol: 1e-6 }, `k=${k} f32: ${p.name}`);
+    }
+  });
 });
