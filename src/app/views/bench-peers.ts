@@ -3,6 +3,7 @@
 // WebGPU adapter and the peers' WebAssembly backends, charted as times and peer/ours ratios, with a
 // table of the same numbers and notes beneath, and CSV export.
 import { Footnotes, num } from '../../bench/table.ts';
+import { barChecks, describeCheck } from '../../bench/peers/bar.ts';
 import { SIDE_COLUMNS, type Line } from '../../bench/peers/summary.ts';
 import type { PeerRow } from '../../bench/peers/report.ts';
 import type { Side } from '../../bench/peers/system.ts';
@@ -162,7 +163,13 @@ export function peersSection(ctx: AppContext): PeersSection {
     charts.update(peerChartData(lines, chartSide));
     timeCard.canvas.setAttribute('aria-label', `Median time per call on ${SIDE_SHORT[chartSide]}: ${lines.map(lineLabel).join(', ')}; the table below has the numbers`);
     ratioCard.canvas.setAttribute('aria-label', `Peer time divided by ours on ${SIDE_SHORT[chartSide]}; the table below has the numbers`);
-    tableEl.replaceChildren(...(lines.length === 0 ? [] : [sideTable(lines, chartSide)]));
+    const goals = barChecks(rows, chartSide);
+    tableEl.replaceChildren(...(lines.length === 0 ? [] : [sideTable(lines, chartSide)]), ...(goals.length === 0 ? [] : [
+      h('div', { class: 'peers-bar' }, [
+        h('h3', { text: `${SIDE_SHORT[chartSide]}: against the goals (all tasks of this run)` }),
+        h('ul', {}, goals.map((c) => h('li', { class: c.met === c.values.length ? 'ours-faster' : 'peer-faster', text: describeCheck(c) }))),
+      ]),
+    ]));
     csvButton.disabled = rows.length === 0;
   };
 
