@@ -11,7 +11,7 @@ import type { DType, FloatArray, Tensor } from '../../src/backend/cpu/tensor.ts'
 import { signedLeb, unsignedLeb } from '../../src/backend/cpu/wasm/encoder.ts';
 import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
-import { forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
+import { ensureMemory, forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
 import { setGemmThreads, threadsWanted } from '../../src/backend/cpu/wasm/threads.ts';
 import { cpuBackend } from '../../src/api/backend.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
@@ -271,6 +271,37 @@ describe('choosing and falling back', () => {
     const tiny = { data: new Float32Array(1), offset: 0, trans: false };
     expect(wasmGemm(n, n, n, tiny, tiny, new Float32Array(1), 0)).toBe(false);
     expect(kernel.memory.buffer.byteLength).toBe(before);
+  });
+});
+
+describe('WebAssembly packing kernels', () => {
+  // Vectors side by side (stride one value), along k (kStride one value: the transposing SIMD path, with
+  // K mod lanes steps left over), and neither (a value at a time).
+  it('pack the same panels as a plain gather, in every stride layout and at ragged K, f32 and f64', () => {
+    for (const dtype of ['f32', 'f64'] as const) {
+      const kernel = kernelFor(dtype)!;
+      expect(ensureMemory(kernel, 1 << 20)).toBe(true);
+      const bytes = dtype === 'f32' ? 4 : 8;
+      const Array_ = dtype === 'f32' ? Float32Array : Float64Array;
+      for (const fn of ['packA', 'packB'] as const) {
+        const width = fn === 'packA' ? KERNEL_SHAPES[dtype].rows : KERNEL_SHAPES[dtype].vectors * (16 / bytes);
+        for (const K of [1, 2, 3, 4, 5, 7, 9, 64, 257]) {
+          const panels = 3;
+          const count = panels * width;
+          for (const [stride, kStride, span] of [[1, count + 2, K * (count + 2)], [K + 1, 1, count * (K + 1)], [2, 2 * count + 1, K * (2 * count + 1)]]) {
+            const src = 64;
+            const dst = src + (span + 16) * bytes;
+            const values = randomArray(span, K + stride, dtype);
+            new Array_(kernel.memory.buffer, src, span).set(values);
+            kernel[fn](src, dst, panels, K, stride * bytes, kStride * bytes);
+            const got = new Array_(kernel.memory.buffer, dst, count * K);
+            const want = new Array_(count * K);
+            for (let q = 0; q < panels; q++) for (let k = 0; k < K; k++) for (let r = 0; r < width; r++) want[q * width * K + k * width + r] = values[(q * width + r) * stride + k * kStride];
+            expect(Array.from(got), `${dtype} ${fn} K=${K} stride=${stride} kStride=${kStride}`).toEqual(Array.from(want));
+          }
+        }
+      }
+    }
   });
 });
 

@@ -81,6 +81,10 @@ export class Code {
   i32Sub() { return this.op(0x6b); }
   i32Mul() { return this.op(0x6c); }
   i32Eqz() { return this.op(0x45); }
+  i32Eq() { return this.op(0x46); }
+  i32Ne() { return this.op(0x47); }
+  i32And() { return this.op(0x71); }
+  i32ShrU() { return this.op(0x76); }
   call(functionIndex: number) { return this.op(0x10, ...unsignedLeb(functionIndex)); }
   /** Branches to the enclosing block `depth` levels out (0 = innermost) when the i32 on the stack is not 0. */
   brIf(depth: number) { return this.op(0x0d, ...unsignedLeb(depth)); }
@@ -118,6 +122,8 @@ export class Code {
   v128Load64Splat(offset = 0) { return this.simd(0x0a, ...memarg(3, offset)); }
   /** The all-zero vector. */
   v128Zero() { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** Lanes of two vectors picked by 16 byte indices (0-15 the first, 16-31 the second). */
+  i8x16Shuffle(lanes: readonly number[]) { return this.simd(0x0d, ...lanes); }
   f32x4Splat() { return this.simd(0x13); }
   f64x2Splat() { return this.simd(0x14); }
   f32x4Add() { return this.simd(0xe4); }
