@@ -4,7 +4,7 @@ import { formatShape, numel, shapesEqual } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { CpuKernel } from '../../prims/types.ts';
 import { runSharedMatvecs, sharedMatrixGroups } from './shared-matrix.ts';
-import { allocate, BYTES_PER_ELEMENT, toDType, type DType, type StoredTransposed, type Tensor } from './tensor.ts';
+import { allocate, BYTES_PER_ELEMENT, keep, release, toDType, type DType, type FloatArray, type StoredTransposed, type Tensor } from './tensor.ts';
 
 /** How the interpreter runs a graph. */
 export interface InterpretOptions {
@@ -50,18 +50,7 @@ const chosenTransposes = (graph: Graph, options: InterpretOptions) => (options.t
  * argument's buffer, which then lives until the last use of any node sharing it.
  */
 export function peakBytes(graph: Graph, dtype: DType, options: InterpretOptions = {}): number {
-  const inPlace = chosenTransposes(graph, options);
-  const last = lastUses(graph);
-  // The node that owns each node's buffer, and the last use of anything sharing that buffer.
-  const owner = new Int32Array(graph.nodes.length);
-  const until = new Int32Array(graph.nodes.length).fill(-1);
-  for (const n of graph.nodes) {
-    const o = n.op === 'reshape' || inPlace.has(n.id) ? owner[n.args[0]] : n.id;
-    owner[n.id] = o;
-    until[o] = Math.max(until[o], last[n.id]);
-  }
-  const dying: NodeId[][] = graph.nodes.map(() => []);
-  for (const n of graph.nodes) if (owner[n.id] === n.id && until[n.id] >= 0 && until[n.id] < graph.nodes.length) dying[until[n.id]].push(n.id);
+  const { owner, dying } = bufferLifetimes(graph, chosenTransposes(graph, options));
   let live = 0;
   let peak = 0;
   const size = (n: AnyNode) => (owner[n.id] === n.id ? numel(n.shape) * BYTES_PER_ELEMENT[dtype] : 0);
@@ -74,6 +63,25 @@ export function peakBytes(graph: Graph, dtype: DType, options: InterpretOptions 
 }
 
 /**
+ * Who holds which buffer: `owner[n]` is the node whose buffer n's value is (n itself, or for reshapes and
+ * in-place transposes its argument's owner), and `dying[i]` lists the owners whose buffer no node reads
+ * after node i (buffers of outputs never die).
+ */
+function bufferLifetimes(graph: Graph, inPlace: ReadonlySet<NodeId>): { owner: Int32Array; dying: NodeId[][] } {
+  const last = lastUses(graph);
+  const owner = new Int32Array(graph.nodes.length);
+  const until = new Int32Array(graph.nodes.length).fill(-1);
+  for (const n of graph.nodes) {
+    const o = n.op === 'reshape' || inPlace.has(n.id) ? owner[n.args[0]] : n.id;
+    owner[n.id] = o;
+    until[o] = Math.max(until[o], last[n.id]);
+  }
+  const dying: NodeId[][] = graph.nodes.map(() => []);
+  for (const n of graph.nodes) if (owner[n.id] === n.id && until[n.id] >= 0 && until[n.id] < graph.nodes.length) dying[until[n.id]].push(n.id);
+  return { owner, dying };
+}
+
+/**
  * Runs a graph on the CPU, node by node, in f64 or f32. Each node's buffer is released after its
  * last use. `inputs` maps every graph input name to a tensor of exactly its shape.
  */
@@ -81,6 +89,9 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
   const inPlace = chosenTransposes(graph, options);
   const last = lastUses(graph);
   const shared = options.shareMatrices === false ? new Map<NodeId, NodeId[]>() : sharedMatrixGroups(graph);
+  const { owner, dying } = bufferLifetimes(graph, inPlace);
+  // The buffer each owner made (not a caller's input), handed back to the pool when it dies (tensor.ts).
+  const made: (FloatArray | undefined)[] = new Array(graph.nodes.length);
   const values: (Tensor | undefined)[] = new Array(graph.nodes.length);
   const names = new Map(graph.inputs.map((p) => [p.id, p.name]));
   for (const n of graph.nodes) {
@@ -90,6 +101,7 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
       if (t === undefined) throw new Error(`missing value for graph input '${name}'`);
       if (!shapesEqual(t.shape, n.shape)) throw new Error(`input '${name}' should be ${formatShape(n.shape)}, got ${formatShape(t.shape)}`);
       values[n.id] = toDType(t, dtype);
+      if (values[n.id] !== t) made[n.id] = values[n.id]!.data;
     } else if (n.op === 'const') {
       const t = allocate([], dtype);
       t.data[0] = n.params.value;
@@ -107,7 +119,12 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
       const kernel = PRIMITIVES[n.op].cpu as CpuKernel<Prim>;
       values[n.id] = kernel(args, n, dtype);
     }
+    if (n.op !== 'input' && owner[n.id] === n.id) made[n.id] = values[n.id]!.data;
     for (const a of n.args) if (last[a] === n.id) values[a] = undefined;
+    for (const o of dying[n.id]) if (made[o] !== undefined) release(made[o]);
   }
-  return new Map(graph.outputs.map((p) => [p.name, values[p.id]!]));
+  const outputs = new Map(graph.outputs.map((p) => [p.name, values[p.id]!]));
+  // The caller's now: never to be released, even if passed back in as an input.
+  for (const t of outputs.values()) keep(t.data);
+  return outputs;
 }

@@ -13,7 +13,7 @@
 import type { AnyNode, Graph, NodeId } from '../../ir/graph.ts';
 import { numel } from '../../ir/shape.ts';
 import { bestGemm } from './best-gemm.ts';
-import { allocate, isStoredTransposed, type DType, type Tensor } from './tensor.ts';
+import { allocate, isStoredTransposed, release, type DType, type Tensor } from './tensor.ts';
 
 /** A matrix times one vector or a batch of them: [p, q] @ [..., q, 1]. */
 const isMatvec = (graph: Graph, n: AnyNode) =>
@@ -63,8 +63,12 @@ export function runSharedMatvecs(graph: Graph, ids: readonly NodeId[], values: r
   const trans = !(isStoredTransposed(matrix) && p > 1 && q > 1);
   const out = allocate([g, p], dtype);
   bestGemm(g, p, q, { data: stacked.data, offset: 0, trans: false }, { data: matrix.data, offset: 0, trans }, out.data, 0);
-  return ids.map((id, j) => {
-    const shape = graph.nodes[id].shape;
-    return { shape, data: out.data.slice(starts[j] * p, starts[j] * p + numel(shape)) };
+  const results = ids.map((id, j) => {
+    const result = allocate(graph.nodes[id].shape, dtype);
+    result.data.set(out.data.subarray(starts[j] * p, starts[j] * p + result.data.length));
+    return result;
   });
+  release(stacked.data);
+  release(out.data);
+  return results;
 }

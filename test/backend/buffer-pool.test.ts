@@ -1,0 +1,73 @@
+// The CPU interpreter hands buffers it no longer needs back to a pool (tensor.ts) and reuses them in later
+// passes: results must not depend on whether a buffer was reused, and nothing a caller holds is recycled.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileOrThrow } from '../../src/index.ts';
+import { interpret } from '../../src/backend/cpu/interpreter.ts';
+import { GraphBuilder } from '../../src/ir/builder.ts';
+import { allocate, clearPool, release, type Tensor } from '../../src/backend/cpu/tensor.ts';
+import { uniformInputs } from '../support/uniform-inputs.ts';
+
+const MLP = readFileSync(new URL('../../examples/mlp.gl', import.meta.url), 'utf8');
+
+const copy = (m: Map<string, Tensor>) => new Map([...m].map(([k, t]) => [k, Array.from(t.data)]));
+
+describe('buffer pool of the CPU interpreter', () => {
+  // Sizes whose buffers are large enough to be pooled (≥ 4096 elements).
+  const program = compileOrThrow(MLP, { n: 70, h: 90, m: 65 });
+  const graphs = [
+    ['jvp k=64', program.derived('jvp', [64], { wrt: ['x'] })],
+    ['vjp k=64', program.derived('vjp', [64], { wrt: ['x'], of: ['loss'] })],
+    ['hvp', program.derived('hvp', [], { of: ['loss'] })],
+  ] as const;
+
+  it('gives the same bits from a cold pool and a warm one, and leaves earlier outputs alone', () => {
+    for (const dtype of ['f64', 'f32'] as const) {
+      for (const [what, graph] of graphs) {
+        clearPool();
+        const inputs = uniformInputs(graph, 5);
+        const first = interpret(graph, inputs, dtype);
+        const firstCopy = copy(first);
+        // Other inputs, so a recycled buffer that leaked into `first` would change it.
+        for (let pass = 0; pass < 3; pass++) interpret(graph, uniformInputs(graph, 6 + pass), dtype);
+        const again = interpret(graph, inputs, dtype);
+        expect(copy(first), `${dtype} ${what}: first outputs untouched`).toEqual(firstCopy);
+        expect(copy(again), `${dtype} ${what}: same bits warm`).toEqual(firstCopy);
+      }
+    }
+  });
+
+  it('never recycles an output passed back in as an input, nor a caller\'s input', () => {
+    const b = new GraphBuilder();
+    const a = b.input('a', [64, 128]);
+    b.output('y', b.mul(b.unary('sin', b.unary('sin', a)), b.constant(2)));
+    const graph = b.finish();
+    for (const dtype of ['f64', 'f32'] as const) {
+      const first = interpret(graph, uniformInputs(graph, 1), dtype).get('y')!;
+      const firstHeld = Array.from(first.data);
+      // The output goes back in as an input (same dtype, so the interpreter reads it as given) three times.
+      let y = first;
+      const outputs = [];
+      for (let pass = 0; pass < 3; pass++) {
+        y = interpret(graph, new Map([['a', y]]), dtype).get('y')!;
+        outputs.push([y, Array.from(y.data)] as const);
+      }
+      interpret(graph, uniformInputs(graph, 2), dtype);
+      expect(Array.from(first.data), dtype).toEqual(firstHeld);
+      for (const [t, held] of outputs) expect(Array.from(t.data), dtype).toEqual(held);
+    }
+  });
+
+  it('ignores arrays it did not make, and a second release of the same array', () => {
+    const mine = allocate([8192], 'f32');
+    release(mine.data);
+    release(mine.data);
+    const a = allocate([8192], 'f32');
+    const b = allocate([8192], 'f32');
+    expect(a.data === b.data).toBe(false);
+    expect(a.data.every((v) => v === 0)).toBe(true);
+    release(new Float32Array(8192));
+    const c = allocate([8192], 'f32');
+    expect(c.data === a.data || c.data === b.data).toBe(false);
+  });
+});
