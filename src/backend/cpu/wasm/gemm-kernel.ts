@@ -3,6 +3,7 @@
 // loops). The layout of the packed operands is what lets one micro-kernel serve every transpose layout.
 import type { DType } from '../tensor.ts';
 import { Code, encodeModule, I32, V128 } from './encoder.ts';
+import { matvecKernel } from './matvec-kernel.ts';
 import { packFullPanels } from './pack-kernel.ts';
 
 /** The shape of the micro-kernel's register block for one dtype. */
@@ -46,6 +47,8 @@ export interface GemmKernelExports {
   packA(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
   /** Packs full B panels (`vectors · lanes` wide). */
   packB(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
+  /** A row-major matrix times a vector, with no packing; see matvecKernel in matvec-kernel.ts. */
+  matvec(r: number, v: number, y: number, passes: number, kBlocks: number, rowBytes: number): void;
 }
 
 /**
@@ -121,7 +124,7 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 }
 
 /**
- * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA and packB; with its
+ * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB and matvec; with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -131,5 +134,6 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
     { params: i32s(10), results: [], code: blockLoops(s, 0), exportName: 'gemmBlock' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, s.rows), exportName: 'packA' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, tileCols(s)), exportName: 'packB' },
+    { params: i32s(6), results: [], code: matvecKernel(s.dtype), exportName: 'matvec' },
   ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }

@@ -2,7 +2,8 @@
 // kernel's memory as panels, the kernel sweeps cache-sized blocks of them, and C is copied back out.
 import type { GemmOperand } from '../gemm.ts';
 import type { DType, FloatArray } from '../tensor.ts';
-import { KERNEL_SHAPES, tileCols } from './gemm-kernel.ts';
+import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
+import { MATVEC_ROWS } from './matvec-kernel.ts';
 import { gemmCalls, runCalls } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
 
@@ -73,6 +74,10 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
     c.fill(0, cOffset, cOffset + M * N);
     return true;
   }
+  // One row of C with B stored transposed (xᵀ Wᵀ), or one column of C with A stored untransposed (W x):
+  // a matrix whose rows run along k, times one vector.
+  if (M === 1 && b.trans) return wasmMatvec(kernel, dtype, N, K, b, a, c, cOffset);
+  if (N === 1 && !a.trans) return wasmMatvec(kernel, dtype, M, K, a, b, c, cOffset);
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
@@ -120,5 +125,36 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   else runCalls(kernel.gemmBlock, ints, table, calls.jobs, calls.perJob, 0, 1);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
+  return true;
+}
+
+/**
+ * y = R v for R (`rows` × K, row-major at `r`'s offset) and the K values of `v`, into `c` at `cOffset`, by
+ * the matvec kernel (matvec-kernel.ts). R is copied in with its rows padded with zeros to whole blocks of
+ * k, and zero rows to whole passes; the padding adds +0 · 0 = +0 to sums that started at +0 and so can
+ * never be −0: the bits are unchanged.
+ */
+function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: number, r: GemmOperand, v: GemmOperand, c: FloatArray, cOffset: number): boolean {
+  const lanes = LANES[dtype];
+  const Kp = roundUp(K, lanes);
+  const rowsP = roundUp(rows, MATVEC_ROWS[dtype]);
+  const bytes = dtype === 'f32' ? 4 : 8;
+  const vStart = rowsP * Kp;
+  const yStart = vStart + Kp;
+  if (!ensureMemory(kernel, (yStart + rowsP) * bytes)) return false;
+  const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
+  if (Kp === K) {
+    mem.set(r.data.subarray(r.offset, r.offset + rows * K), 0);
+  } else {
+    for (let i = 0; i < rows; i++) {
+      mem.set(r.data.subarray(r.offset + i * K, r.offset + (i + 1) * K), i * Kp);
+      mem.fill(0, i * Kp + K, (i + 1) * Kp);
+    }
+  }
+  mem.fill(0, rows * Kp, vStart);
+  mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
+  mem.fill(0, vStart + K, yStart);
+  kernel.matvec(0, vStart * bytes, yStart * bytes, rowsP / MATVEC_ROWS[dtype], Kp / lanes, Kp * bytes);
+  c.set(mem.subarray(yStart, yStart + rows), cOffset);
   return true;
 }

@@ -13,6 +13,28 @@ import { Code, I32, V128 } from './encoder.ts';
 const pick = (lanes: readonly number[], wide: boolean) => lanes.flatMap((l) => (wide ? [0, 1, 2, 3, 4, 5, 6, 7].map((b) => 8 * l + b) : [0, 1, 2, 3].map((b) => 4 * l + b)));
 
 /**
+ * Transposes the lanes × lanes block held in the v128 locals `rows` (row r: lanes consecutive values):
+ * calls `use(j, push)` for each column j in order, where `push` leaves column j (row r's value in lane r)
+ * on the stack. `half` are lanes scratch v128 locals; f32 needs them, f64 (2 × 2) does not.
+ */
+export function transposeBlock(code: Code, rows: readonly number[], half: readonly number[], wide: boolean, use: (j: number, push: () => void) => void): void {
+  if (wide) {
+    for (let j = 0; j < 2; j++) use(j, () => code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([j, 2 + j], true)));
+    return;
+  }
+  // [a0 b0 a1 b1], [a2 b2 a3 b3] from rows a, b; likewise from c, d; then pairs of those.
+  code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([0, 4, 1, 5], false)).localSet(half[0]);
+  code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([2, 6, 3, 7], false)).localSet(half[1]);
+  code.localGet(rows[2]).localGet(rows[3]).i8x16Shuffle(pick([0, 4, 1, 5], false)).localSet(half[2]);
+  code.localGet(rows[2]).localGet(rows[3]).i8x16Shuffle(pick([2, 6, 3, 7], false)).localSet(half[3]);
+  for (let j = 0; j < 4; j++) {
+    const [x, y] = j < 2 ? [half[0], half[2]] : [half[1], half[3]];
+    const first = 2 * (j % 2);
+    use(j, () => code.localGet(x).localGet(y).i8x16Shuffle(pick([first, first + 1, 4 + first, 5 + first], false)));
+  }
+}
+
+/**
  * `packFull(src, dst, panels, K, strideBytes, kStrideBytes)`: for each of `panels` (≥ 1) full panels of
  * `width` vectors, for each of K (≥ 1) steps k, copies the `width` values at src + r·stride + k·kStride
  * (r = 0 … width − 1) to dst, contiguously; the next panel starts `width` vectors further along src.
@@ -74,25 +96,11 @@ export function packFullPanels(dtype: DType, width: number): Code {
           if (r < lanes - 1) code.localGet(p).localGet(stride).i32Add().localSet(p);
         });
         // Column j of the block (step k + j of every vector) goes to dst + j·width values + g·lanes values.
-        const store = (j: number) => (value: () => void) => {
+        transposeBlock(code, rows, half, wide, (j, push) => {
           code.localGet(dst);
-          value();
+          push();
           code.v128Store(j * width * bytes + g * 16);
-        };
-        if (wide) {
-          for (let j = 0; j < 2; j++) store(j)(() => code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([j, 2 + j], true)));
-        } else {
-          // [a0 b0 a1 b1], [a2 b2 a3 b3] from rows a, b; likewise from c, d; then pairs of those.
-          code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([0, 4, 1, 5], false)).localSet(half[0]);
-          code.localGet(rows[0]).localGet(rows[1]).i8x16Shuffle(pick([2, 6, 3, 7], false)).localSet(half[1]);
-          code.localGet(rows[2]).localGet(rows[3]).i8x16Shuffle(pick([0, 4, 1, 5], false)).localSet(half[2]);
-          code.localGet(rows[2]).localGet(rows[3]).i8x16Shuffle(pick([2, 6, 3, 7], false)).localSet(half[3]);
-          for (let j = 0; j < 4; j++) {
-            const [x, y] = j < 2 ? [half[0], half[2]] : [half[1], half[3]];
-            const first = 2 * (j % 2);
-            store(j)(() => code.localGet(x).localGet(y).i8x16Shuffle(pick([first, first + 1, 4 + first, 5 + first], false)));
-          }
-        }
+        });
       }
       code.localGet(dst).i32Const(lanes * width * bytes).i32Add().localSet(dst);
       code.localGet(s).i32Const(lanes * bytes).i32Add().localSet(s);
