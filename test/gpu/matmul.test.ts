@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KernelPlan } from '../../src/backend/webgpu/kernel-plan.ts';
-import { foldGrid, MATMUL_TILE, planMatmul, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
+import { DIRECT_TILE, foldGrid, MATMUL_TILE, planMatmul, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
 import { loadShader } from '../../src/backend/webgpu/shader-source.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { getTestDevice } from '../support/webgpu.ts';
@@ -146,6 +146,8 @@ const SIZES: readonly (readonly [number, number, number])[] = [
   [127, 64, 65], [63, 127, 257], [257, 63, 3], [3, 257, 64], [65, 1, 127], [1, 127, 65],
   [127, 3, 1], [257, 1, 1], [1, 257, 3], [63, 65, 127], [257, 257, 257], [128, 128, 17],
   [1000, 3, 65], [3, 1000, 127], [65, 64, 1000], [127, 257, 1000], [1000, 127, 64], [1, 1000, 1000],
+  // The direct kernel's edges: 32-row thread blocks, 128-column tiles, k in steps of 4 (K % 4 = 0..3).
+  [33, 129, 2], [31, 130, 66], [97, 255, 6], [32, 128, 4], [129, 33, 130], [96, 256, 7],
 ];
 
 const device = await getTestDevice();
@@ -155,12 +157,15 @@ describe('planMatmul (pure)', () => {
     const plans = [planMatmul(spec(3, 5, 7), LIMITS), planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS)];
     expect(plans[0].code).toBe(plans[1].code);
     expect(plans[0].code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul')}`);
-    // A software adapter gets the kernel without workgroup memory, on the same grid and uniforms.
+    // A software adapter gets the kernel without workgroup memory: same uniforms, but 64×128 tiles.
     const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
     expect(direct.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
     expect(direct.code).not.toContain('var<workgroup>');
     expect([...direct.uniforms]).toEqual([...plans[1].uniforms]);
     expect(direct.workgroups).toEqual(plans[1].workgroups);
+    const wide = (softwareAdapter: boolean) => [...planMatmul(spec(130, 300, 5), LIMITS, softwareAdapter).uniforms.subarray(12)];
+    expect(wide(false)).toEqual([5, 15, 15, 15, 15]);
+    expect(wide(true)).toEqual([3, 9, 9, 9, 9]);
     expect(plans[0].entryPoint).toBe('main');
     // M N K | aRow aK bK bCol | batchA batchB offA offB offC | tilesN tilesPerBatch tiles gridX gridXY
     expect([...plans[0].uniforms]).toEqual([3, 5, 7, 7, 1, 5, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
@@ -220,6 +225,7 @@ for (const [kernel, softwareAdapter] of [['tiled', false], ['direct', true]] as 
   describe.skipIf(device === null)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
     const gpu = device!;
     const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, softwareAdapter);
+    const tile = softwareAdapter ? DIRECT_TILE : { M: MATMUL_TILE, N: MATMUL_TILE };
 
     it.each(SIZES)('M=%i N=%i K=%i, all four transposes', async (M, N, K) => {
       for (const [transA, transB] of TRANSPOSES) await check(spec(M, N, K, transA, transB));
@@ -252,12 +258,13 @@ for (const [kernel, softwareAdapter] of [['tiled', false], ['direct', true]] as 
 
     it('recovers tile and batch from a folded grid (fake limits 7, 4 and 2)', async () => {
       // 3 × 3 tiles per batch × 5 batches = 45 workgroups.
-      const folded = spec(2 * MATMUL_TILE + 2, 2 * MATMUL_TILE + 1, 19, true, false, { batch: 5, batchStrideA: 0, batchStrideB: 19 * 129 });
+      const [M, N] = [2 * tile.M + 2, 2 * tile.N + 1];
+      const folded = spec(M, N, 19, true, false, { batch: 5, batchStrideA: 0, batchStrideB: 19 * N });
       const plan7 = await check(folded, { maxComputeWorkgroupsPerDimension: 7 });
       expect(plan7.workgroups).toEqual([7, 7, 1]);
       const plan4 = await check(folded, { maxComputeWorkgroupsPerDimension: 4 });
       expect(plan4.workgroups).toEqual([4, 4, 3]);
-      const plan2 = await check(spec(65, 65, 8, false, true, { batch: 2 }), { maxComputeWorkgroupsPerDimension: 2 });
+      const plan2 = await check(spec(tile.M + 1, tile.N + 1, 8, false, true, { batch: 2 }), { maxComputeWorkgroupsPerDimension: 2 });
       expect(plan2.workgroups).toEqual([2, 2, 2]);
     });
   });

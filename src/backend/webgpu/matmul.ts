@@ -24,11 +24,14 @@ export interface MatmulSpec {
 /** Rows and columns of C computed by one workgroup (must match TILE in shaders/matmul.wgsl). */
 export const MATMUL_TILE = 64;
 
+/** Rows and columns of C computed by one workgroup of shaders/matmul-direct.wgsl (its TILE_M, TILE_N). */
+export const DIRECT_TILE = { M: 64, N: 128 } as const;
+
 const U32_LIMIT = 2 ** 32;
 
 /**
  * Plans a GEMM kernel for `spec`: the tiled one of shaders/matmul.wgsl, or on a software adapter
- * shaders/matmul-direct.wgsl (same tiles, grid and uniforms; no workgroup memory).
+ * shaders/matmul-direct.wgsl (no workgroup memory, larger tiles; same grid scheme and uniforms).
  * Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
  * (read_write), @binding(3) the plan's uniforms.
  *
@@ -51,8 +54,9 @@ export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDi
   checkU32('B', offsetB + lastBatch * batchStrideB + K * N);
   checkU32('C', offsetC + batch * M * N);
 
-  const tilesN = Math.ceil(N / MATMUL_TILE);
-  const tilesPerBatch = Math.ceil(M / MATMUL_TILE) * tilesN;
+  const [tileM, tileN] = softwareAdapter ? [DIRECT_TILE.M, DIRECT_TILE.N] : [MATMUL_TILE, MATMUL_TILE];
+  const tilesN = Math.ceil(N / tileN);
+  const tilesPerBatch = Math.ceil(M / tileM) * tilesN;
   const tiles = tilesPerBatch * batch;
   const workgroups = foldGrid(tiles, limits.maxComputeWorkgroupsPerDimension);
 
