@@ -34,16 +34,27 @@ export function wasmPays(M: number, N: number, K: number, bytesPerElement: numbe
 }
 
 /**
+ * `x`'s `count` values from its offset, rounded to f32 when C is f32 and `x` is not (f32 values read into
+ * an f64 product are exact as they are).
+ */
+function roundedLike(c: FloatArray, x: GemmOperand, count: number): GemmOperand {
+  if (!(c instanceof Float32Array) || x.data instanceof Float32Array) return x;
+  return { data: new Float32Array(x.data.subarray(x.offset, x.offset + count)), offset: 0, trans: x.trans };
+}
+
+/**
  * C[M,N] = op(A)[M,K] · op(B)[K,N] into `c` at `cOffset` (see gemm): by the WebAssembly SIMD kernel when the
  * mode (setGemmMode) and the shape say so and the kernel is available, else by the TypeScript gemm.
- * In f64 both give the same bits; in f32 they round differently (JS multiplies in f64).
+ * In f64 both give the same bits; in f32 they round differently (JS multiplies in f64). A and B may hold
+ * either dtype: they are rounded to C's first, so an f64 operand of an f32 product gives the bits of its
+ * f32 copy (inputsRoundedByGemm in interpreter.ts).
  */
 export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   const mode = gemmMode();
   const alongRows = (M === 1 && b.trans) || (N === 1 && !a.trans);
   const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, alongRows));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
-  gemm(M, N, K, a, b, c, cOffset);
+  gemm(M, N, K, roundedLike(c, a, M * K), roundedLike(c, b, K * N), c, cOffset);
 }
 
 /** How this engine multiplies matrices, for people: "WebAssembly SIMD GEMM on 2 threads" or "TypeScript GEMM". */

@@ -46,6 +46,32 @@ export function inPlaceTransposes(graph: Graph): Set<NodeId> {
 const chosenTransposes = (graph: Graph, options: InterpretOptions) => (options.transposeInPlace === false ? new Set<NodeId>() : inPlaceTransposes(graph));
 
 /**
+ * The inputs an f32 pass hands to the GEMM in the dtype they came in: those read by one matrix product
+ * only (a group of products sharing their matrix counts once), directly or through a transpose read in
+ * place, and by nothing else. The WebAssembly GEMM copies such an f64 matrix in as it is and rounds it to
+ * f32 while packing it (packBFromF64), which gives the bits of converting it first; the JS fallback
+ * converts (bestGemm). Converting a 1024 × 1024 f64 matrix in JS took 0.79 ms and copying the result in
+ * 0.26 ms (single thread, medians of 61); the f64 copy takes 0.69 ms and rounding while packing adds
+ * little to the packing. A matrix read by two products (a VJP's W x and Gᵀ W) is converted once in JS.
+ */
+export function inputsRoundedByGemm(graph: Graph, inPlace: ReadonlySet<NodeId>, shared: ReadonlyMap<NodeId, readonly NodeId[]>): Set<NodeId> {
+  const outputs = new Set(graph.outputs.map((p) => p.id));
+  const candidates = new Set(graph.inputs.map((p) => p.id).filter((id) => !outputs.has(id)));
+  const members = new Set([...shared.values()].flat()); // products that run with their group's first
+  const products = new Map<NodeId, number>();
+  for (const n of graph.nodes) {
+    if (n.op === 'input' || inPlace.has(n.id)) continue; // an in-place transpose is read by matmuls only
+    n.args.forEach((a, i) => {
+      const source = inPlace.has(a) ? graph.nodes[a].args[0] : a;
+      if (!candidates.has(source)) return;
+      if (n.op !== 'matmul') candidates.delete(source);
+      else if (!(members.has(n.id) && i === 0)) products.set(source, (products.get(source) ?? 0) + 1);
+    });
+  }
+  return new Set([...candidates].filter((id) => products.get(id) === 1));
+}
+
+/**
  * Peak bytes the interpreter holds while running `graph`. Reshapes and in-place transposes share their
  * argument's buffer, which then lives until the last use of any node sharing it.
  */
@@ -90,6 +116,7 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
   const last = lastUses(graph);
   const shared = options.shareMatrices === false ? new Map<NodeId, NodeId[]>() : sharedMatrixGroups(graph);
   const { owner, dying } = bufferLifetimes(graph, inPlace);
+  const asGiven = dtype === 'f32' ? inputsRoundedByGemm(graph, inPlace, shared) : new Set<NodeId>();
   // The buffer each owner made (not a caller's input), handed back to the pool when it dies (tensor.ts).
   const made: (FloatArray | undefined)[] = new Array(graph.nodes.length);
   const values: (Tensor | undefined)[] = new Array(graph.nodes.length);
@@ -100,7 +127,7 @@ export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dty
       const t = inputs.get(name);
       if (t === undefined) throw new Error(`missing value for graph input '${name}'`);
       if (!shapesEqual(t.shape, n.shape)) throw new Error(`input '${name}' should be ${formatShape(n.shape)}, got ${formatShape(t.shape)}`);
-      values[n.id] = toDType(t, dtype);
+      values[n.id] = asGiven.has(n.id) ? t : toDType(t, dtype);
       if (values[n.id] !== t) made[n.id] = values[n.id]!.data;
     } else if (n.op === 'const') {
       const t = allocate([], dtype);

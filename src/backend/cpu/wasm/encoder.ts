@@ -114,6 +114,8 @@ export class Code {
   f32Store(offset = 0) { return this.op(0x38, ...memarg(2, offset)); }
   f64Load(offset = 0) { return this.op(0x2b, ...memarg(3, offset)); }
   f64Store(offset = 0) { return this.op(0x39, ...memarg(3, offset)); }
+  /** Rounds the f64 on the stack to the nearest f32. */
+  f32DemoteF64() { return this.op(0xb6); }
   v128Load(offset = 0) { return this.simd(0x00, ...memarg(4, offset)); }
   v128Store(offset = 0) { return this.simd(0x0b, ...memarg(4, offset)); }
   /** One f32 from memory in all four lanes. */
@@ -125,6 +127,8 @@ export class Code {
   /** Lanes of two vectors picked by 16 byte indices (0-15 the first, 16-31 the second). */
   i8x16Shuffle(lanes: readonly number[]) { return this.simd(0x0d, ...lanes); }
   f32x4Splat() { return this.simd(0x13); }
+  /** Both f64 lanes rounded to the nearest f32, in lanes 0 and 1; lanes 2 and 3 zero. */
+  f32x4DemoteF64x2Zero() { return this.simd(0x5e); }
   f64x2Splat() { return this.simd(0x14); }
   f32x4Add() { return this.simd(0xe4); }
   f32x4Mul() { return this.simd(0xe6); }

@@ -49,6 +49,9 @@ export interface GemmKernelExports {
   packB(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
   /** A row-major matrix times a vector, with no packing; see matvecKernel in matvec-kernel.ts. */
   matvec(r: number, v: number, y: number, passes: number, kBlocks: number, rowBytes: number): void;
+  /** f32 kernel only: packA and packB from f64 values, rounding each to f32 (strides in f64 bytes). */
+  readonly packAFromF64?: GemmKernelExports['packA'];
+  readonly packBFromF64?: GemmKernelExports['packB'];
 }
 
 /**
@@ -124,7 +127,7 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 }
 
 /**
- * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB and matvec; with its
+ * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec (and for f32, packAFromF64 and packBFromF64); with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -135,5 +138,9 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, s.rows), exportName: 'packA' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, tileCols(s)), exportName: 'packB' },
     { params: i32s(6), results: [], code: matvecKernel(s.dtype), exportName: 'matvec' },
+    ...(s.dtype === 'f32' ? [
+      { params: i32s(6), results: [], code: packFullPanels('f32', s.rows, 'f64'), exportName: 'packAFromF64' },
+      { params: i32s(6), results: [], code: packFullPanels('f32', tileCols(s), 'f64'), exportName: 'packBFromF64' },
+    ] : []),
   ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }

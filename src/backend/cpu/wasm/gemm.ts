@@ -55,11 +55,17 @@ function packPanels(dst: FloatArray, dstStart: number, src: FloatArray, offset: 
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Which kernel fits these arrays: f32 when all three are f32, f64 when C is f64 (f32 inputs widen exactly). */
-function kernelDType(a: FloatArray, b: FloatArray, c: FloatArray): DType | null {
-  if (c instanceof Float64Array) return 'f64';
-  return a instanceof Float32Array && b instanceof Float32Array ? 'f32' : null;
-}
+/**
+ * The kernel of C's dtype. Operands of the other dtype are converted on their way into its memory: f32
+ * widens to f64 exactly, and f64 is packed into f32 panels by packAFromF64 / packBFromF64, which round
+ * as `new Float32Array(f64)` does (operands of a matvec are converted in JS first).
+ */
+const kernelDType = (c: FloatArray): DType => (c instanceof Float64Array ? 'f64' : 'f32');
+
+/** f64 values for the f32 kernel: packed from an f64 copy in its memory (see kernelDType). */
+const narrowed = (dtype: DType, x: FloatArray) => dtype === 'f32' && x instanceof Float64Array;
+
+const align8 = (byte: number) => Math.ceil(byte / 8) * 8;
 
 /**
  * C[M,N] = op(A)[M,K] · op(B)[K,N] into `c` at `cOffset`, like the TypeScript gemm (in f64, the same bits).
@@ -67,17 +73,19 @@ function kernelDType(a: FloatArray, b: FloatArray, c: FloatArray): DType | null 
  * memory; the caller then uses the TypeScript gemm.
  */
 export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): boolean {
-  const dtype = kernelDType(a.data, b.data, c);
-  const kernel = dtype === null ? null : kernelFor(dtype);
-  if (kernel === null || dtype === null) return false;
+  const dtype = kernelDType(c);
+  const kernel = kernelFor(dtype);
+  if (kernel === null) return false;
   if (M === 0 || N === 0 || K === 0) {
     c.fill(0, cOffset, cOffset + M * N);
     return true;
   }
   // One row of C with B stored transposed (xᵀ Wᵀ), or one column of C with A stored untransposed (W x):
   // a matrix whose rows run along k, times one vector.
-  if (M === 1 && b.trans) return wasmMatvec(kernel, dtype, N, K, b, a, c, cOffset);
-  if (N === 1 && !a.trans) return wasmMatvec(kernel, dtype, M, K, a, b, c, cOffset);
+  const inDType = (x: GemmOperand, count: number): GemmOperand =>
+    narrowed(dtype, x.data) ? { data: new Float32Array(x.data.subarray(x.offset, x.offset + count)), offset: 0, trans: x.trans } : x;
+  if (M === 1 && b.trans) return wasmMatvec(kernel, dtype, N, K, inDType(b, K * N), inDType(a, K), c, cOffset);
+  if (N === 1 && !a.trans) return wasmMatvec(kernel, dtype, M, K, inDType(a, M * K), inDType(b, K), c, cOffset);
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
@@ -89,9 +97,12 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const aStart = 0;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
+  // A or B in f64 for the f32 kernel is copied as it is (8 bytes a value) to `rawA64` or `rawB64`
+  // instead, in the space after the table, and packed from there (see kernelDType).
+  const [narrowA, narrowB] = [narrowed(dtype, a.data), narrowed(dtype, b.data)];
   const rawA = cStart + Mp * Np;
-  const rawB = rawA + M * K;
-  const tableByte = (rawB + K * N) * bytes;
+  const rawB = rawA + (narrowA ? 0 : M * K);
+  const tableByte = (rawB + (narrowB ? 0 : K * N)) * bytes;
   const shared = M * N * K >= THREADED_WORK;
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
@@ -101,10 +112,13 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
     chunkTiles: shared ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,
     rows: MR, cols: NR, Np, bytes,
   });
-  if (!ensureMemory(kernel, tableByte + calls.words.byteLength)) return false;
+  const rawA64 = align8(tableByte + calls.words.byteLength) / 8;
+  const rawB64 = rawA64 + (narrowA ? M * K : 0);
+  if (!ensureMemory(kernel, (rawB64 + (narrowB ? K * N : 0)) * 8)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  mem.set(a.data.subarray(a.offset, a.offset + M * K), rawA);
-  mem.set(b.data.subarray(b.offset, b.offset + K * N), rawB);
+  const mem64 = new Float64Array(kernel.memory.buffer);
+  (narrowA ? mem64 : mem).set(a.data.subarray(a.offset, a.offset + M * K), narrowA ? rawA64 : rawA);
+  (narrowB ? mem64 : mem).set(b.data.subarray(b.offset, b.offset + K * N), narrowB ? rawB64 : rawB);
   const ints = new Int32Array(kernel.memory.buffer);
   const table = tableByte / 4;
   ints.set(calls.words, table);
@@ -115,10 +129,17 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const [bStride, bKStride] = b.trans ? [K, 1] : [1, N];
   const fullA = Math.floor(M / MR);
   const fullB = Math.floor(N / NR);
-  if (fullA > 0) kernel.packA(rawA * bytes, aStart * bytes, fullA, K, aStride * bytes, aKStride * bytes);
-  if (fullB > 0) kernel.packB(rawB * bytes, bStart * bytes, fullB, K, bStride * bytes, bKStride * bytes);
-  packPanels(mem, aStart + fullA * MR * K, mem, rawA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
-  packPanels(mem, bStart + fullB * NR * K, mem, rawB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
+  if (fullA > 0) {
+    if (narrowA) kernel.packAFromF64!(rawA64 * 8, aStart * bytes, fullA, K, aStride * 8, aKStride * 8);
+    else kernel.packA(rawA * bytes, aStart * bytes, fullA, K, aStride * bytes, aKStride * bytes);
+  }
+  if (fullB > 0) {
+    if (narrowB) kernel.packBFromF64!(rawB64 * 8, bStart * bytes, fullB, K, bStride * 8, bKStride * 8);
+    else kernel.packB(rawB * bytes, bStart * bytes, fullB, K, bStride * bytes, bKStride * bytes);
+  }
+  // Storing an f64 into `mem` (f32) rounds it as the wasm packing does.
+  packPanels(mem, aStart + fullA * MR * K, narrowA ? mem64 : mem, (narrowA ? rawA64 : rawA) + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
+  packPanels(mem, bStart + fullB * NR * K, narrowB ? mem64 : mem, (narrowB ? rawB64 : rawB) + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
   const threads = shared ? threadsFor(dtype) : null;
   if (threads !== null) threads.run(kernel.gemmBlock, table, calls.jobs, calls.perJob);

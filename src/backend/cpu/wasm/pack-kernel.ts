@@ -34,27 +34,49 @@ export function transposeBlock(code: Code, rows: readonly number[], half: readon
   }
 }
 
+/** i8x16.shuffle bytes of 32-bit lanes 0 and 1 of a, then 0 and 1 of b. */
+const LOW_PAIRS = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
 /**
  * `packFull(src, dst, panels, K, strideBytes, kStrideBytes)`: for each of `panels` (≥ 1) full panels of
  * `width` vectors, for each of K (≥ 1) steps k, copies the `width` values at src + r·stride + k·kStride
  * (r = 0 … width − 1) to dst, contiguously; the next panel starts `width` vectors further along src.
- * Pure data movement: whichever path runs, the panels hold the same bits.
+ * With `source` f64 and `dtype` f32, src holds f64 values and each is rounded to the nearest f32 (ties to
+ * even, as Float32Array rounds) on its way; else it is pure data movement: whichever path runs, the panels
+ * hold the same bits.
  */
-export function packFullPanels(dtype: DType, width: number): Code {
+export function packFullPanels(dtype: DType, width: number, source: DType = dtype): Code {
   const [src, dst, panels, K, stride, kStride] = [0, 1, 2, 3, 4, 5];
   const code = new Code(6);
   const bytes = dtype === 'f32' ? 4 : 8;
+  const srcBytes = source === 'f32' ? 4 : 8;
+  const narrowing = srcBytes !== bytes;
   const lanes = 16 / bytes;
   const [s, p, k] = [code.local(I32), code.local(I32), code.local(I32)];
   const rows = Array.from({ length: lanes }, () => code.local(V128));
   const half = Array.from({ length: lanes }, () => code.local(V128));
+  const low = code.local(V128);
+  /** Pushes the `lanes` consecutive source values at the address `address` pushes, plus `offset` bytes. */
+  const loadVector = (address: () => void, offset: number) => {
+    if (!narrowing) {
+      address();
+      code.v128Load(offset);
+      return;
+    }
+    address();
+    code.v128Load(offset).f32x4DemoteF64x2Zero().localSet(low);
+    code.localGet(low);
+    address();
+    code.v128Load(offset + 16).f32x4DemoteF64x2Zero().i8x16Shuffle(LOW_PAIRS);
+  };
 
   /** One step of k, a value at a time: dst[r] = src[s + r·stride]; then dst moves on by a step. */
   const scalarStep = () => {
     code.localGet(s).localSet(p);
     for (let r = 0; r < width; r++) {
       code.localGet(dst).localGet(p);
-      if (dtype === 'f32') code.f32Load().f32Store(r * bytes);
+      if (narrowing) code.f64Load().f32DemoteF64().f32Store(r * bytes);
+      else if (dtype === 'f32') code.f32Load().f32Store(r * bytes);
       else code.f64Load().f64Store(r * bytes);
       if (r < width - 1) code.localGet(p).localGet(stride).i32Add().localSet(p);
     }
@@ -78,8 +100,12 @@ export function packFullPanels(dtype: DType, width: number): Code {
   };
 
   // Vectors side by side (stride = one value): a step of k is `width` contiguous values.
-  code.localGet(stride).i32Const(bytes).i32Eq().if(() => eachPanel(() => repeat(() => code.localGet(K), () => {
-    for (let v = 0; v < (width * bytes) / 16; v++) code.localGet(dst).localGet(s).v128Load(16 * v).v128Store(16 * v);
+  code.localGet(stride).i32Const(srcBytes).i32Eq().if(() => eachPanel(() => repeat(() => code.localGet(K), () => {
+    for (let v = 0; v < width / lanes; v++) {
+      code.localGet(dst);
+      loadVector(() => code.localGet(s), v * lanes * srcBytes);
+      code.v128Store(16 * v);
+    }
     code.localGet(dst).i32Const(width * bytes).i32Add().localSet(dst);
     code.localGet(s).localGet(kStride).i32Add().localSet(s);
   })));
@@ -87,12 +113,13 @@ export function packFullPanels(dtype: DType, width: number): Code {
   // Vectors along k (kStride = one value): `lanes` steps of k at a time, each group of `lanes` vectors
   // loaded as rows of a lanes × lanes block and transposed by shuffles; the last K mod lanes steps one by one.
   const wide = bytes === 8;
-  code.localGet(stride).i32Const(bytes).i32Ne().localGet(kStride).i32Const(bytes).i32Eq().i32And().if(() => eachPanel(() => {
+  code.localGet(stride).i32Const(srcBytes).i32Ne().localGet(kStride).i32Const(srcBytes).i32Eq().i32And().if(() => eachPanel(() => {
     repeat(() => code.localGet(K).i32Const(Math.log2(lanes)).i32ShrU(), () => {
       for (let g = 0; g < width / lanes; g++) {
         code.localGet(s).localGet(stride).i32Const(g * lanes).i32Mul().i32Add().localSet(p);
         rows.forEach((row, r) => {
-          code.localGet(p).v128Load().localSet(row);
+          loadVector(() => code.localGet(p), 0);
+          code.localSet(row);
           if (r < lanes - 1) code.localGet(p).localGet(stride).i32Add().localSet(p);
         });
         // Column j of the block (step k + j of every vector) goes to dst + j·width values + g·lanes values.
@@ -103,13 +130,13 @@ export function packFullPanels(dtype: DType, width: number): Code {
         });
       }
       code.localGet(dst).i32Const(lanes * width * bytes).i32Add().localSet(dst);
-      code.localGet(s).i32Const(lanes * bytes).i32Add().localSet(s);
+      code.localGet(s).i32Const(lanes * srcBytes).i32Add().localSet(s);
     });
     repeat(() => code.localGet(K).i32Const(lanes - 1).i32And(), scalarStep);
   }));
 
   // Any other strides: a value at a time.
-  code.localGet(stride).i32Const(bytes).i32Ne().localGet(kStride).i32Const(bytes).i32Ne().i32And().if(() => eachPanel(() => {
+  code.localGet(stride).i32Const(srcBytes).i32Ne().localGet(kStride).i32Const(srcBytes).i32Ne().i32And().if(() => eachPanel(() => {
     code.localGet(K).localSet(k);
     code.loop(() => {
       scalarStep();
