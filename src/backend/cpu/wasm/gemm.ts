@@ -1,7 +1,7 @@
 // GEMM on the WebAssembly SIMD kernel (gemm-kernel.ts), BLIS-style: op(A) and op(B) are packed into the
 // kernel's memory as panels, the kernel sweeps cache-sized blocks of them, and C is copied back out.
 import type { GemmOperand } from '../gemm.ts';
-import type { DType, FloatArray } from '../tensor.ts';
+import { release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
 import { MATVEC_ROWS } from './matvec-kernel.ts';
 import { gemmCalls, runCalls } from './gemm-jobs.ts';
@@ -68,6 +68,20 @@ const narrowed = (dtype: DType, x: FloatArray) => dtype === 'f32' && x instanceo
 const align8 = (byte: number) => Math.ceil(byte / 8) * 8;
 
 /**
+ * `use(x)`, with x's `count` values converted to f32 first when they are f64 for the f32 kernel (the matvec
+ * kernel reads its operands unpacked), into a pooled array handed back afterwards (tensor.ts).
+ */
+function withDType<T>(dtype: DType, x: GemmOperand, count: number, use: (x: GemmOperand) => T): T {
+  if (!narrowed(dtype, x.data)) return use(x);
+  const converted = toDType({ shape: [count], data: x.data.subarray(x.offset, x.offset + count) }, 'f32').data;
+  try {
+    return use({ data: converted, offset: 0, trans: x.trans });
+  } finally {
+    release(converted);
+  }
+}
+
+/**
  * C[M,N] = op(A)[M,K] · op(B)[K,N] into `c` at `cOffset`, like the TypeScript gemm (in f64, the same bits).
  * Returns false, having written nothing, when the kernel is unavailable or the product does not fit its
  * memory; the caller then uses the TypeScript gemm.
@@ -82,10 +96,8 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   }
   // One row of C with B stored transposed (xᵀ Wᵀ), or one column of C with A stored untransposed (W x):
   // a matrix whose rows run along k, times one vector.
-  const inDType = (x: GemmOperand, count: number): GemmOperand =>
-    narrowed(dtype, x.data) ? { data: new Float32Array(x.data.subarray(x.offset, x.offset + count)), offset: 0, trans: x.trans } : x;
-  if (M === 1 && b.trans) return wasmMatvec(kernel, dtype, N, K, inDType(b, K * N), inDType(a, K), c, cOffset);
-  if (N === 1 && !a.trans) return wasmMatvec(kernel, dtype, M, K, inDType(a, M * K), inDType(b, K), c, cOffset);
+  if (M === 1 && b.trans) return withDType(dtype, b, K * N, (r) => withDType(dtype, a, K, (v) => wasmMatvec(kernel, dtype, N, K, r, v, c, cOffset)));
+  if (N === 1 && !a.trans) return withDType(dtype, a, M * K, (r) => withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, r, v, c, cOffset)));
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
