@@ -22,9 +22,9 @@
 //   1024³                    2.4 → 5.1 GFLOP/s (2.2×; wall time 920 → 430 ms)
 //   [64,1024]·[1024,1024]ᵀ   2.2 → 5.1 GFLOP/s (2.3×)
 //   [256,256]·[256,256]ᵀ     1.9 → 4.5 GFLOP/s (2.4×)
-// The price is compile time: SwiftShader's JIT takes 2.5-6 s for this kernel (0.15 s for the 8×8
-// one), once per process. A 16×16 block per thread compiles in about half that and runs 0.8-0.88×
-// as fast as this one.
+// The price is compile time, once per process: SwiftShader takes 0.8-1.5 s for this kernel (the 8×8
+// one: 0.1-0.3 s), and took 2.5-6 s before the epilogue below moved to loops. A 16×16 block per
+// thread (64 registers) ran 0.8-0.88× as fast as 32×16.
 //
 // Measured and not kept: 8×16 and 16×8 blocks (1.1-1.3× over 8×8); 16×32 and 32×32 (no faster than
 // 32×16, and wider tiles waste more on ragged shapes); operands bound as array<vec4f> (no faster than
@@ -140,78 +140,61 @@ fn main(
     { let y = quadA(rows7.z, k); acc30_0 += x0 * y; acc30_1 += x1 * y; acc30_2 += x2 * y; acc30_3 += x3 * y; }
     { let y = quadA(rows7.w, k); acc31_0 += x0 * y; acc31_1 += x1 * y; acc31_2 += x2 * y; acc31_3 += x3 * y; }
   }
+  // The block leaves the named registers for an array, so that one loop takes the last K % 4 steps
+  // and one loop stores every row: 32 inlined copies of each made SwiftShader's compile 2-3× slower.
+  // Indexing a private array by a variable is slow there, but this runs once per thread, not per k.
+  var block: array<array<vec4f, 4>, 32>;
+  block[0] = array(acc0_0, acc0_1, acc0_2, acc0_3);
+  block[1] = array(acc1_0, acc1_1, acc1_2, acc1_3);
+  block[2] = array(acc2_0, acc2_1, acc2_2, acc2_3);
+  block[3] = array(acc3_0, acc3_1, acc3_2, acc3_3);
+  block[4] = array(acc4_0, acc4_1, acc4_2, acc4_3);
+  block[5] = array(acc5_0, acc5_1, acc5_2, acc5_3);
+  block[6] = array(acc6_0, acc6_1, acc6_2, acc6_3);
+  block[7] = array(acc7_0, acc7_1, acc7_2, acc7_3);
+  block[8] = array(acc8_0, acc8_1, acc8_2, acc8_3);
+  block[9] = array(acc9_0, acc9_1, acc9_2, acc9_3);
+  block[10] = array(acc10_0, acc10_1, acc10_2, acc10_3);
+  block[11] = array(acc11_0, acc11_1, acc11_2, acc11_3);
+  block[12] = array(acc12_0, acc12_1, acc12_2, acc12_3);
+  block[13] = array(acc13_0, acc13_1, acc13_2, acc13_3);
+  block[14] = array(acc14_0, acc14_1, acc14_2, acc14_3);
+  block[15] = array(acc15_0, acc15_1, acc15_2, acc15_3);
+  block[16] = array(acc16_0, acc16_1, acc16_2, acc16_3);
+  block[17] = array(acc17_0, acc17_1, acc17_2, acc17_3);
+  block[18] = array(acc18_0, acc18_1, acc18_2, acc18_3);
+  block[19] = array(acc19_0, acc19_1, acc19_2, acc19_3);
+  block[20] = array(acc20_0, acc20_1, acc20_2, acc20_3);
+  block[21] = array(acc21_0, acc21_1, acc21_2, acc21_3);
+  block[22] = array(acc22_0, acc22_1, acc22_2, acc22_3);
+  block[23] = array(acc23_0, acc23_1, acc23_2, acc23_3);
+  block[24] = array(acc24_0, acc24_1, acc24_2, acc24_3);
+  block[25] = array(acc25_0, acc25_1, acc25_2, acc25_3);
+  block[26] = array(acc26_0, acc26_1, acc26_2, acc26_3);
+  block[27] = array(acc27_0, acc27_1, acc27_2, acc27_3);
+  block[28] = array(acc28_0, acc28_1, acc28_2, acc28_3);
+  block[29] = array(acc29_0, acc29_1, acc29_2, acc29_3);
+  block[30] = array(acc30_0, acc30_1, acc30_2, acc30_3);
+  block[31] = array(acc31_0, acc31_1, acc31_2, acc31_3);
   for (; k < p.K; k++) {
     let x0 = rowB(k, cols0);
     let x1 = rowB(k, cols1);
     let x2 = rowB(k, cols2);
     let x3 = rowB(k, cols3);
-    { let y = stepA(rows0.x, k); acc0_0 += x0 * y; acc0_1 += x1 * y; acc0_2 += x2 * y; acc0_3 += x3 * y; }
-    { let y = stepA(rows0.y, k); acc1_0 += x0 * y; acc1_1 += x1 * y; acc1_2 += x2 * y; acc1_3 += x3 * y; }
-    { let y = stepA(rows0.z, k); acc2_0 += x0 * y; acc2_1 += x1 * y; acc2_2 += x2 * y; acc2_3 += x3 * y; }
-    { let y = stepA(rows0.w, k); acc3_0 += x0 * y; acc3_1 += x1 * y; acc3_2 += x2 * y; acc3_3 += x3 * y; }
-    { let y = stepA(rows1.x, k); acc4_0 += x0 * y; acc4_1 += x1 * y; acc4_2 += x2 * y; acc4_3 += x3 * y; }
-    { let y = stepA(rows1.y, k); acc5_0 += x0 * y; acc5_1 += x1 * y; acc5_2 += x2 * y; acc5_3 += x3 * y; }
-    { let y = stepA(rows1.z, k); acc6_0 += x0 * y; acc6_1 += x1 * y; acc6_2 += x2 * y; acc6_3 += x3 * y; }
-    { let y = stepA(rows1.w, k); acc7_0 += x0 * y; acc7_1 += x1 * y; acc7_2 += x2 * y; acc7_3 += x3 * y; }
-    { let y = stepA(rows2.x, k); acc8_0 += x0 * y; acc8_1 += x1 * y; acc8_2 += x2 * y; acc8_3 += x3 * y; }
-    { let y = stepA(rows2.y, k); acc9_0 += x0 * y; acc9_1 += x1 * y; acc9_2 += x2 * y; acc9_3 += x3 * y; }
-    { let y = stepA(rows2.z, k); acc10_0 += x0 * y; acc10_1 += x1 * y; acc10_2 += x2 * y; acc10_3 += x3 * y; }
-    { let y = stepA(rows2.w, k); acc11_0 += x0 * y; acc11_1 += x1 * y; acc11_2 += x2 * y; acc11_3 += x3 * y; }
-    { let y = stepA(rows3.x, k); acc12_0 += x0 * y; acc12_1 += x1 * y; acc12_2 += x2 * y; acc12_3 += x3 * y; }
-    { let y = stepA(rows3.y, k); acc13_0 += x0 * y; acc13_1 += x1 * y; acc13_2 += x2 * y; acc13_3 += x3 * y; }
-    { let y = stepA(rows3.z, k); acc14_0 += x0 * y; acc14_1 += x1 * y; acc14_2 += x2 * y; acc14_3 += x3 * y; }
-    { let y = stepA(rows3.w, k); acc15_0 += x0 * y; acc15_1 += x1 * y; acc15_2 += x2 * y; acc15_3 += x3 * y; }
-    { let y = stepA(rows4.x, k); acc16_0 += x0 * y; acc16_1 += x1 * y; acc16_2 += x2 * y; acc16_3 += x3 * y; }
-    { let y = stepA(rows4.y, k); acc17_0 += x0 * y; acc17_1 += x1 * y; acc17_2 += x2 * y; acc17_3 += x3 * y; }
-    { let y = stepA(rows4.z, k); acc18_0 += x0 * y; acc18_1 += x1 * y; acc18_2 += x2 * y; acc18_3 += x3 * y; }
-    { let y = stepA(rows4.w, k); acc19_0 += x0 * y; acc19_1 += x1 * y; acc19_2 += x2 * y; acc19_3 += x3 * y; }
-    { let y = stepA(rows5.x, k); acc20_0 += x0 * y; acc20_1 += x1 * y; acc20_2 += x2 * y; acc20_3 += x3 * y; }
-    { let y = stepA(rows5.y, k); acc21_0 += x0 * y; acc21_1 += x1 * y; acc21_2 += x2 * y; acc21_3 += x3 * y; }
-    { let y = stepA(rows5.z, k); acc22_0 += x0 * y; acc22_1 += x1 * y; acc22_2 += x2 * y; acc22_3 += x3 * y; }
-    { let y = stepA(rows5.w, k); acc23_0 += x0 * y; acc23_1 += x1 * y; acc23_2 += x2 * y; acc23_3 += x3 * y; }
-    { let y = stepA(rows6.x, k); acc24_0 += x0 * y; acc24_1 += x1 * y; acc24_2 += x2 * y; acc24_3 += x3 * y; }
-    { let y = stepA(rows6.y, k); acc25_0 += x0 * y; acc25_1 += x1 * y; acc25_2 += x2 * y; acc25_3 += x3 * y; }
-    { let y = stepA(rows6.z, k); acc26_0 += x0 * y; acc26_1 += x1 * y; acc26_2 += x2 * y; acc26_3 += x3 * y; }
-    { let y = stepA(rows6.w, k); acc27_0 += x0 * y; acc27_1 += x1 * y; acc27_2 += x2 * y; acc27_3 += x3 * y; }
-    { let y = stepA(rows7.x, k); acc28_0 += x0 * y; acc28_1 += x1 * y; acc28_2 += x2 * y; acc28_3 += x3 * y; }
-    { let y = stepA(rows7.y, k); acc29_0 += x0 * y; acc29_1 += x1 * y; acc29_2 += x2 * y; acc29_3 += x3 * y; }
-    { let y = stepA(rows7.z, k); acc30_0 += x0 * y; acc30_1 += x1 * y; acc30_2 += x2 * y; acc30_3 += x3 * y; }
-    { let y = stepA(rows7.w, k); acc31_0 += x0 * y; acc31_1 += x1 * y; acc31_2 += x2 * y; acc31_3 += x3 * y; }
+    for (var i = 0u; i < 32u; i++) {
+      let y = A[baseA + min(r + i, p.M - 1u) * p.aRow + k * p.aK];
+      block[i][0] += x0 * y;
+      block[i][1] += x1 * y;
+      block[i][2] += x2 * y;
+      block[i][3] += x3 * y;
+    }
   }
 
   let baseC = p.offsetC + batch * p.M * p.N;
-  storeRow(baseC, r + 0u, c, acc0_0, acc0_1, acc0_2, acc0_3);
-  storeRow(baseC, r + 1u, c, acc1_0, acc1_1, acc1_2, acc1_3);
-  storeRow(baseC, r + 2u, c, acc2_0, acc2_1, acc2_2, acc2_3);
-  storeRow(baseC, r + 3u, c, acc3_0, acc3_1, acc3_2, acc3_3);
-  storeRow(baseC, r + 4u, c, acc4_0, acc4_1, acc4_2, acc4_3);
-  storeRow(baseC, r + 5u, c, acc5_0, acc5_1, acc5_2, acc5_3);
-  storeRow(baseC, r + 6u, c, acc6_0, acc6_1, acc6_2, acc6_3);
-  storeRow(baseC, r + 7u, c, acc7_0, acc7_1, acc7_2, acc7_3);
-  storeRow(baseC, r + 8u, c, acc8_0, acc8_1, acc8_2, acc8_3);
-  storeRow(baseC, r + 9u, c, acc9_0, acc9_1, acc9_2, acc9_3);
-  storeRow(baseC, r + 10u, c, acc10_0, acc10_1, acc10_2, acc10_3);
-  storeRow(baseC, r + 11u, c, acc11_0, acc11_1, acc11_2, acc11_3);
-  storeRow(baseC, r + 12u, c, acc12_0, acc12_1, acc12_2, acc12_3);
-  storeRow(baseC, r + 13u, c, acc13_0, acc13_1, acc13_2, acc13_3);
-  storeRow(baseC, r + 14u, c, acc14_0, acc14_1, acc14_2, acc14_3);
-  storeRow(baseC, r + 15u, c, acc15_0, acc15_1, acc15_2, acc15_3);
-  storeRow(baseC, r + 16u, c, acc16_0, acc16_1, acc16_2, acc16_3);
-  storeRow(baseC, r + 17u, c, acc17_0, acc17_1, acc17_2, acc17_3);
-  storeRow(baseC, r + 18u, c, acc18_0, acc18_1, acc18_2, acc18_3);
-  storeRow(baseC, r + 19u, c, acc19_0, acc19_1, acc19_2, acc19_3);
-  storeRow(baseC, r + 20u, c, acc20_0, acc20_1, acc20_2, acc20_3);
-  storeRow(baseC, r + 21u, c, acc21_0, acc21_1, acc21_2, acc21_3);
-  storeRow(baseC, r + 22u, c, acc22_0, acc22_1, acc22_2, acc22_3);
-  storeRow(baseC, r + 23u, c, acc23_0, acc23_1, acc23_2, acc23_3);
-  storeRow(baseC, r + 24u, c, acc24_0, acc24_1, acc24_2, acc24_3);
-  storeRow(baseC, r + 25u, c, acc25_0, acc25_1, acc25_2, acc25_3);
-  storeRow(baseC, r + 26u, c, acc26_0, acc26_1, acc26_2, acc26_3);
-  storeRow(baseC, r + 27u, c, acc27_0, acc27_1, acc27_2, acc27_3);
-  storeRow(baseC, r + 28u, c, acc28_0, acc28_1, acc28_2, acc28_3);
-  storeRow(baseC, r + 29u, c, acc29_0, acc29_1, acc29_2, acc29_3);
-  storeRow(baseC, r + 30u, c, acc30_0, acc30_1, acc30_2, acc30_3);
-  storeRow(baseC, r + 31u, c, acc31_0, acc31_1, acc31_2, acc31_3);
+  for (var i = 0u; i < 32u; i++) {
+    let row = block[i];
+    storeRow(baseC, r + i, c, row[0], row[1], row[2], row[3]);
+  }
 }
 
 // Element offsets of rows r .. r + 3 of op(A), clamped to its last row.
@@ -239,11 +222,6 @@ fn panelB(k: u32, cols: vec4u) -> mat4x4f {
 fn rowB(k: u32, cols: vec4u) -> vec4f {
   let i = k * p.bK;
   return vec4f(B[cols.x + i], B[cols.y + i], B[cols.z + i], B[cols.w + i]);
-}
-
-// op(A)[row, k], for the last K % 4 steps, taken one at a time: rowB(k, cols) * stepA(row, k).
-fn stepA(row: u32, k: u32) -> f32 {
-  return A[row + k * p.aK];
 }
 
 // Writes row r of a thread's block, columns c + 8j from v0 (j = 0..3) .. v3 (j = 12..15), within C.
