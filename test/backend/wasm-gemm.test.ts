@@ -226,7 +226,7 @@ describe('choosing and falling back', () => {
     expect(wasmPays(1, 1024, 1024, 8)).toBe(false);
     expect(wasmPays(2048, 2, 2048, 4)).toBe(false);
     expect(wasmPays(3, 2048, 2048, 8)).toBe(true);
-    // A matrix whose rows run along k is read unpacked by the matvec kernel: wasm to 16 MiB.
+    // C as one row or column: the matrix is read unpacked by the matvec kernels, wasm to 16 MiB.
     expect(wasmPays(1, 1024, 1024, 8, true)).toBe(true);
     expect(wasmPays(1, 2048, 2048, 4, true)).toBe(true);
     expect(wasmPays(1, 2048, 2048, 8, true)).toBe(false);
@@ -279,7 +279,10 @@ describe('choosing and falling back', () => {
 });
 
 describe('WebAssembly matrix times one vector (no packing)', () => {
-  /** The same product with the matrix operand stored the other way, which takes the packing GEMM path. */
+  /**
+   * The same product with the matrix operand stored the other way: a matrix with rows along k (matvec)
+   * becomes one with rows along C (axpyMatvec), and back. Each adds every output's terms in order.
+   */
   const restored = (p: Product): Product => {
     const flip = (x: GemmOperand, rows: number, cols: number): GemmOperand => {
       const data = x.data instanceof Float64Array ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
@@ -287,18 +290,22 @@ describe('WebAssembly matrix times one vector (no packing)', () => {
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = x.data[x.offset + i * cols + j];
       return { data, offset: 0, trans: !x.trans };
     };
-    return p.M === 1 && p.b.trans ? { ...p, b: flip(p.b, p.N, p.K) } : { ...p, a: flip(p.a, p.M, p.K) };
+    if (p.M === 1) return { ...p, b: p.b.trans ? flip(p.b, p.N, p.K) : flip(p.b, p.K, p.N) };
+    return { ...p, a: p.a.trans ? flip(p.a, p.K, p.M) : flip(p.a, p.M, p.K) };
   };
 
-  it('f64: the TypeScript gemm\'s bits, f32: the packing path\'s bits, at ragged rows and k', () => {
-    for (const rows of [1, 2, 3, 5, 8, 9, 17, 70]) {
+  it('f64: the TypeScript gemm\'s bits, f32: the other layout\'s bits and within bound, at ragged sizes', () => {
+    for (const rows of [1, 2, 3, 5, 8, 9, 17, 33, 70]) {
       for (const K of [1, 2, 3, 4, 5, 7, 9, 64, 257, 1001]) {
-        for (const [M, N, transA, transB] of [[1, rows, false, true], [rows, 1, false, false], [1, rows, true, true], [rows, 1, false, true]] as const) {
+        const layouts = [[1, rows, false, true], [rows, 1, false, false], [1, rows, true, true], [rows, 1, false, true],
+          [1, rows, false, false], [rows, 1, true, false], [1, rows, true, false], [rows, 1, true, true]] as const;
+        for (const [M, N, transA, transB] of layouts) {
           for (const dtype of ['f64', 'f32'] as const) {
             const p = randomProduct(M, N, K, transA, transB, rows * K, dtype);
             const got = run(wasmOnly, p, dtype);
             const other = run(wasmOnly, restored(p), dtype);
             if (dtype === 'f64') expect(Array.from(got), label(p)).toEqual(Array.from(run(gemm, p, dtype)));
+            else expectWithinF32Bound(got, p, label(p));
             expect(Array.from(got), `${dtype} ${label(p)}: same bits as ${label(restored(p))}`).toEqual(Array.from(other));
           }
         }

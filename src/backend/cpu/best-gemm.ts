@@ -9,11 +9,12 @@ import { threadsPossible, threadsWanted } from './wasm/threads.ts';
 const MATVEC_WASM_BYTES = 4 * 2 ** 20;
 
 /**
- * The same for a matrix whose rows run along k (W x, or xᵀ Wᵀ), which the wasm matvec kernel reads unpacked
- * (matvec-kernel.ts). Measured (CPU ms, medians of 41, busy 2 cores), JS against wasm: 1024² f64 0.77 and
- * 0.66, 1448² f32 2.4 and 1.0, 2048² f32 4.8 and 2.2, 2048² f64 (32 MiB) 4.1 and 4.6.
+ * The same when C is one row or column: the wasm matvec kernels read the matrix unpacked (matvec-kernel.ts).
+ * Measured (ms, medians of 41, busy 2 cores), JS against wasm: rows along k (W x) 1024² f64 0.77 and 0.66,
+ * 1448² f32 2.4 and 1.0, 2048² f32 4.8 and 2.2, 2048² f64 (32 MiB) 4.1 and 4.6; rows along C (xᵀ W) 1024²
+ * f64 1.50 and 1.36, 1448² f32 2.4 and 1.5, 2048² f32 4.6 and 2.9, 2048² f64 5.8 and 7.3.
  */
-const MATVEC_ALONG_ROWS_WASM_BYTES = 16 * 2 ** 20;
+const MATVEC_UNPACKED_WASM_BYTES = 16 * 2 ** 20;
 
 /**
  * Whether the WebAssembly kernel beats the TypeScript gemm on a product this shape, counting its copies in
@@ -25,11 +26,11 @@ const MATVEC_ALONG_ROWS_WASM_BYTES = 16 * 2 ** 20;
  *   is used once or twice, so copying it in costs about what the JS loop does. Up to 4 MiB of matrix wasm
  *   still won (1×1024×1024 f32: 1.04 ms JS, 0.70 ms wasm; 1×724×724 f64: 0.77 against 0.52), at 8 MiB
  *   JS won (1×1024×1024 f64: 1.58 against 2.20 ms; 1×1448×1448 f32: 2.1 against 3.6 ms), and beyond.
- *   A matrix whose rows run along k (`alongRows`) needs no packing, and wasm wins to 16 MiB (see above).
+ *   Since C as one row or column (`unpacked`) needs no packing, wasm wins there to 16 MiB (see above).
  */
-export function wasmPays(M: number, N: number, K: number, bytesPerElement: number, alongRows = false): boolean {
+export function wasmPays(M: number, N: number, K: number, bytesPerElement: number, unpacked = false): boolean {
   if (M * N * K < 1024) return false;
-  const limit = alongRows ? MATVEC_ALONG_ROWS_WASM_BYTES : MATVEC_WASM_BYTES;
+  const limit = unpacked ? MATVEC_UNPACKED_WASM_BYTES : MATVEC_WASM_BYTES;
   return Math.min(M, N) > 2 || K * Math.max(M, N) * bytesPerElement <= limit;
 }
 
@@ -51,8 +52,7 @@ function roundedLike(c: FloatArray, x: GemmOperand, count: number): GemmOperand 
  */
 export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   const mode = gemmMode();
-  const alongRows = (M === 1 && b.trans) || (N === 1 && !a.trans);
-  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, alongRows));
+  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, M === 1 || N === 1));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
   gemm(M, N, K, roundedLike(c, a, M * K), roundedLike(c, b, K * N), c, cOffset);
 }

@@ -3,7 +3,7 @@
 import type { GemmOperand } from '../gemm.ts';
 import { release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
-import { MATVEC_ROWS } from './matvec-kernel.ts';
+import { AXPY_COLS, MATVEC_ROWS } from './matvec-kernel.ts';
 import { gemmCalls, runCalls } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
 
@@ -98,6 +98,10 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   // a matrix whose rows run along k, times one vector.
   if (M === 1 && b.trans) return withDType(dtype, b, K * N, (r) => withDType(dtype, a, K, (v) => wasmMatvec(kernel, dtype, N, K, r, v, c, cOffset)));
   if (N === 1 && !a.trans) return withDType(dtype, a, M * K, (r) => withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, r, v, c, cOffset)));
+  // One row of C with B stored as it is (xᵀ W), or one column with A stored transposed: a vector times a
+  // matrix whose rows run along C.
+  if (M === 1) return withDType(dtype, b, K * N, (m) => withDType(dtype, a, K, (v) => wasmAxpyMatvec(kernel, dtype, N, K, m, v, c, cOffset)));
+  if (N === 1) return withDType(dtype, a, M * K, (m) => withDType(dtype, b, K, (v) => wasmAxpyMatvec(kernel, dtype, M, K, m, v, c, cOffset)));
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
@@ -189,5 +193,31 @@ function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: nu
   mem.fill(0, vStart + K, yStart);
   kernel.matvec(0, vStart * bytes, yStart * bytes, rowsP / MATVEC_ROWS[dtype], Kp / lanes, Kp * bytes);
   c.set(mem.subarray(yStart, yStart + rows), cOffset);
+  return true;
+}
+
+/**
+ * y = vᵀ B for B (K × `cols`, row-major at `m`'s offset) and the K values of `v`, into `c` at `cOffset`, by
+ * the axpyMatvec kernel (matvec-kernel.ts). B is copied in with its rows padded to whole passes of
+ * AXPY_COLS columns; the padding's sums are not read.
+ */
+function wasmAxpyMatvec(kernel: GemmKernelExports, dtype: DType, cols: number, K: number, m: GemmOperand, v: GemmOperand, c: FloatArray, cOffset: number): boolean {
+  const colsP = roundUp(cols, AXPY_COLS[dtype]);
+  const bytes = dtype === 'f32' ? 4 : 8;
+  const vStart = K * colsP;
+  const yStart = vStart + K;
+  if (!ensureMemory(kernel, (yStart + colsP) * bytes)) return false;
+  const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
+  if (colsP === cols) {
+    mem.set(m.data.subarray(m.offset, m.offset + K * cols), 0);
+  } else {
+    for (let k = 0; k < K; k++) {
+      mem.set(m.data.subarray(m.offset + k * cols, m.offset + (k + 1) * cols), k * colsP);
+      mem.fill(0, k * colsP + cols, (k + 1) * colsP);
+    }
+  }
+  mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
+  kernel.axpyMatvec(0, vStart * bytes, yStart * bytes, colsP / AXPY_COLS[dtype], K, colsP * bytes);
+  c.set(mem.subarray(yStart, yStart + cols), cOffset);
   return true;
 }

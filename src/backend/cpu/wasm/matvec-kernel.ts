@@ -62,3 +62,48 @@ export function matvecKernel(dtype: DType): Code {
   });
   return code;
 }
+
+/** Columns of B per pass of axpyMatvec: eight vectors, eight independent chains of adds. */
+export const AXPY_COLS: Record<DType, number> = { f32: 32, f64: 16 };
+
+/**
+ * `axpyMatvec(b, v, y, passes, K, rowBytes)`: y[j] = Σₖ v[k] B[k, j] for B row-major with its rows along j
+ * (xᵀ W, one row of C with B stored untransposed; or Aᵀ v): for each of `passes` (≥ 1) passes over
+ * AXPY_COLS columns, and each of K (≥ 1) steps, adds v[k] times the row's columns to their sums, k in
+ * order, a multiply then an add, from zero: the TypeScript gemm's arithmetic again. No packing: the GEMM
+ * path packed B, then ran 4-row micro-tiles with one useful row.
+ */
+export function axpyMatvecKernel(dtype: DType): Code {
+  const [b, v, y, passes, K, rowBytes] = [0, 1, 2, 3, 4, 5];
+  const code = new Code(6);
+  const bytes = dtype === 'f32' ? 4 : 8;
+  const wide = dtype === 'f64';
+  const vectors = (AXPY_COLS[dtype] * bytes) / 16;
+  const [p, x, k] = [code.local(I32), code.local(I32), code.local(I32)];
+  const acc = Array.from({ length: vectors }, () => code.local(V128));
+  const scale = code.local(V128);
+  code.loop(() => {
+    for (const a of acc) code.v128Zero().localSet(a);
+    code.localGet(b).localSet(p).localGet(v).localSet(x).localGet(K).localSet(k);
+    code.loop(() => {
+      code.localGet(x);
+      if (wide) code.v128Load64Splat();
+      else code.v128Load32Splat();
+      code.localSet(scale);
+      acc.forEach((a, i) => {
+        code.localGet(a).localGet(p).v128Load(16 * i).localGet(scale);
+        if (wide) code.f64x2Mul().f64x2Add();
+        else code.f32x4Mul().f32x4Add();
+        code.localSet(a);
+      });
+      code.localGet(p).localGet(rowBytes).i32Add().localSet(p);
+      code.localGet(x).i32Const(bytes).i32Add().localSet(x);
+      code.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+    });
+    acc.forEach((a, i) => code.localGet(y).localGet(a).v128Store(16 * i));
+    code.localGet(y).i32Const(16 * vectors).i32Add().localSet(y);
+    code.localGet(b).i32Const(16 * vectors).i32Add().localSet(b);
+    code.localGet(passes).i32Const(1).i32Sub().localTee(passes).brIf(0);
+  });
+  return code;
+}
