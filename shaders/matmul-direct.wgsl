@@ -1,6 +1,7 @@
-// Batched GEMM without workgroup memory, for software adapters (planned by src/backend/webgpu/matmul.ts;
-// Params and bindings in matmul-params.wgsl). Each workgroup computes a 64×128 tile of C; each of its
-// 8×2 threads a 32×16 block, in 128 named vec4 registers, four steps of k at a time.
+// Batched GEMM without workgroup memory, for software adapters when K ≥ 8 (planned by
+// src/backend/webgpu/matmul.ts; Params and bindings in matmul-params.wgsl). Each workgroup computes a
+// 64×128 tile of C; each of its 8×2 threads a 32×16 block, in 128 named vec4 registers, four steps of
+// k at a time.
 //
 // Why a second kernel: on a CPU running WGSL (SwiftShader) workgroup memory is ordinary memory
 // reached through per-lane gathers and every barrier is a switch between fibers, so staging panels
@@ -11,26 +12,29 @@
 // Why this shape: SwiftShader runs four invocations as the lanes of one SIMD vector and turns every
 // storage-buffer read into a bounds-checked four-lane gather, even when the lanes' addresses are
 // equal or contiguous, so the cost is gathers per FMA. A thread's 32×16 block costs 32 + 16 loads
-// per step of k for 512 FMAs (the 8×8 block this replaced: 16 loads for 64). Taking k four steps at
-// a time lets each accumulator absorb four products per loop trip (`acc += panel * quad`, a
-// mat4x4f·vec4f), which measured 1.2-1.4× faster than one step per trip.
+// per step of k for 512 FMAs (the 8×8 block of matmul-direct-short-k.wgsl: 16 loads for 64). Taking
+// k four steps at a time lets each accumulator absorb four products per loop trip
+// (`acc += panel * quad`, a mat4x4f·vec4f), which measured 1.2-1.4× faster than one step per trip.
 //
 // Measured on SwiftShader (2-core machine shared with other jobs, so ratios come from process CPU
 // time, the two kernels interleaved in one process; GFLOP/s = 2·flops / CPU time, which is the wall
-// rate when both cores are ours), against the 8×8-block kernel this replaced:
+// rate when both cores are ours), against the 8×8-block kernel that was the only one before:
 //   256³                     2.2 → 4.2 GFLOP/s (1.9×)
 //   1024³                    2.4 → 5.1 GFLOP/s (2.2×; wall time 920 → 430 ms)
 //   [64,1024]·[1024,1024]ᵀ   2.2 → 5.1 GFLOP/s (2.3×)
 //   [256,256]·[256,256]ᵀ     1.9 → 4.5 GFLOP/s (2.4×)
-// The price is compile time, once per process: SwiftShader takes 0.8-1.5 s for this kernel (the 8×8
-// one: 0.1-0.3 s), and took 2.5-6 s before the epilogue below moved to loops. A 16×16 block per
-// thread (64 registers) ran 0.8-0.88× as fast as 32×16.
+// Below K = 8 the 8×8 kernel wins (K = 1: 1.65×, K = 4: 1.1-1.2×): the work is then the epilogue,
+// and this one's is dearer, so the planner hands short K to matmul-direct-short-k.wgsl.
+// The other price is compile time, once per process: SwiftShader takes 1-1.6 s for this kernel (the
+// 8×8 one: 0.1-0.3 s); with the 32 rows' stores unrolled it took 2.5-6 s.
 //
-// Measured and not kept: 8×16 and 16×8 blocks (1.1-1.3× over 8×8); 16×32 and 32×32 (no faster than
-// 32×16, and wider tiles waste more on ragged shapes); operands bound as array<vec4f> (no faster than
-// scalar reads: a vec4 read is four gathers too); k eight steps per trip (0.9×); masking the last
-// partial step inside the main loop instead of a separate tail loop (0.8×); sharing A's rows between
-// the four lanes with subgroupBroadcast (1.1-1.2× more, not worth requiring the feature).
+// Measured and not kept: 8×16 and 16×8 blocks (1.1-1.3× over 8×8); 16×16 (0.8-0.88× of 32×16);
+// 16×32 and 32×32 (no faster than 32×16, and wider tiles waste more on ragged shapes); operands bound
+// as array<vec4f> (no faster than scalar reads: a vec4 read is four gathers too); k eight steps per
+// trip (0.9×); running the last K % 4 steps in the main loop with the steps past K zeroed (0.8× with
+// a select per element, 0.9-0.95× with one per quad), or in a loop over an array of the block (a
+// third of the compile time, but 1.5× slower at K = 7); sharing A's rows between the four lanes with
+// subgroupBroadcast (1.1-1.2× more, not worth requiring the feature).
 //
 // Thread (x, y) owns rows r .. r + 31 (r = m0 + 32y) and columns c + 8j (c = n0 + x, j = 0..15): the
 // 8 threads of a row of the workgroup read neighbouring columns of op(B) and the same rows of op(A).
@@ -140,9 +144,47 @@ fn main(
     { let y = quadA(rows7.z, k); acc30_0 += x0 * y; acc30_1 += x1 * y; acc30_2 += x2 * y; acc30_3 += x3 * y; }
     { let y = quadA(rows7.w, k); acc31_0 += x0 * y; acc31_1 += x1 * y; acc31_2 += x2 * y; acc31_3 += x3 * y; }
   }
-  // The block leaves the named registers for an array, so that one loop takes the last K % 4 steps
-  // and one loop stores every row: 32 inlined copies of each made SwiftShader's compile 2-3× slower.
-  // Indexing a private array by a variable is slow there, but this runs once per thread, not per k.
+  for (; k < p.K; k++) {
+    let x0 = rowB(k, cols0);
+    let x1 = rowB(k, cols1);
+    let x2 = rowB(k, cols2);
+    let x3 = rowB(k, cols3);
+    { let y = stepA(rows0.x, k); acc0_0 += x0 * y; acc0_1 += x1 * y; acc0_2 += x2 * y; acc0_3 += x3 * y; }
+    { let y = stepA(rows0.y, k); acc1_0 += x0 * y; acc1_1 += x1 * y; acc1_2 += x2 * y; acc1_3 += x3 * y; }
+    { let y = stepA(rows0.z, k); acc2_0 += x0 * y; acc2_1 += x1 * y; acc2_2 += x2 * y; acc2_3 += x3 * y; }
+    { let y = stepA(rows0.w, k); acc3_0 += x0 * y; acc3_1 += x1 * y; acc3_2 += x2 * y; acc3_3 += x3 * y; }
+    { let y = stepA(rows1.x, k); acc4_0 += x0 * y; acc4_1 += x1 * y; acc4_2 += x2 * y; acc4_3 += x3 * y; }
+    { let y = stepA(rows1.y, k); acc5_0 += x0 * y; acc5_1 += x1 * y; acc5_2 += x2 * y; acc5_3 += x3 * y; }
+    { let y = stepA(rows1.z, k); acc6_0 += x0 * y; acc6_1 += x1 * y; acc6_2 += x2 * y; acc6_3 += x3 * y; }
+    { let y = stepA(rows1.w, k); acc7_0 += x0 * y; acc7_1 += x1 * y; acc7_2 += x2 * y; acc7_3 += x3 * y; }
+    { let y = stepA(rows2.x, k); acc8_0 += x0 * y; acc8_1 += x1 * y; acc8_2 += x2 * y; acc8_3 += x3 * y; }
+    { let y = stepA(rows2.y, k); acc9_0 += x0 * y; acc9_1 += x1 * y; acc9_2 += x2 * y; acc9_3 += x3 * y; }
+    { let y = stepA(rows2.z, k); acc10_0 += x0 * y; acc10_1 += x1 * y; acc10_2 += x2 * y; acc10_3 += x3 * y; }
+    { let y = stepA(rows2.w, k); acc11_0 += x0 * y; acc11_1 += x1 * y; acc11_2 += x2 * y; acc11_3 += x3 * y; }
+    { let y = stepA(rows3.x, k); acc12_0 += x0 * y; acc12_1 += x1 * y; acc12_2 += x2 * y; acc12_3 += x3 * y; }
+    { let y = stepA(rows3.y, k); acc13_0 += x0 * y; acc13_1 += x1 * y; acc13_2 += x2 * y; acc13_3 += x3 * y; }
+    { let y = stepA(rows3.z, k); acc14_0 += x0 * y; acc14_1 += x1 * y; acc14_2 += x2 * y; acc14_3 += x3 * y; }
+    { let y = stepA(rows3.w, k); acc15_0 += x0 * y; acc15_1 += x1 * y; acc15_2 += x2 * y; acc15_3 += x3 * y; }
+    { let y = stepA(rows4.x, k); acc16_0 += x0 * y; acc16_1 += x1 * y; acc16_2 += x2 * y; acc16_3 += x3 * y; }
+    { let y = stepA(rows4.y, k); acc17_0 += x0 * y; acc17_1 += x1 * y; acc17_2 += x2 * y; acc17_3 += x3 * y; }
+    { let y = stepA(rows4.z, k); acc18_0 += x0 * y; acc18_1 += x1 * y; acc18_2 += x2 * y; acc18_3 += x3 * y; }
+    { let y = stepA(rows4.w, k); acc19_0 += x0 * y; acc19_1 += x1 * y; acc19_2 += x2 * y; acc19_3 += x3 * y; }
+    { let y = stepA(rows5.x, k); acc20_0 += x0 * y; acc20_1 += x1 * y; acc20_2 += x2 * y; acc20_3 += x3 * y; }
+    { let y = stepA(rows5.y, k); acc21_0 += x0 * y; acc21_1 += x1 * y; acc21_2 += x2 * y; acc21_3 += x3 * y; }
+    { let y = stepA(rows5.z, k); acc22_0 += x0 * y; acc22_1 += x1 * y; acc22_2 += x2 * y; acc22_3 += x3 * y; }
+    { let y = stepA(rows5.w, k); acc23_0 += x0 * y; acc23_1 += x1 * y; acc23_2 += x2 * y; acc23_3 += x3 * y; }
+    { let y = stepA(rows6.x, k); acc24_0 += x0 * y; acc24_1 += x1 * y; acc24_2 += x2 * y; acc24_3 += x3 * y; }
+    { let y = stepA(rows6.y, k); acc25_0 += x0 * y; acc25_1 += x1 * y; acc25_2 += x2 * y; acc25_3 += x3 * y; }
+    { let y = stepA(rows6.z, k); acc26_0 += x0 * y; acc26_1 += x1 * y; acc26_2 += x2 * y; acc26_3 += x3 * y; }
+    { let y = stepA(rows6.w, k); acc27_0 += x0 * y; acc27_1 += x1 * y; acc27_2 += x2 * y; acc27_3 += x3 * y; }
+    { let y = stepA(rows7.x, k); acc28_0 += x0 * y; acc28_1 += x1 * y; acc28_2 += x2 * y; acc28_3 += x3 * y; }
+    { let y = stepA(rows7.y, k); acc29_0 += x0 * y; acc29_1 += x1 * y; acc29_2 += x2 * y; acc29_3 += x3 * y; }
+    { let y = stepA(rows7.z, k); acc30_0 += x0 * y; acc30_1 += x1 * y; acc30_2 += x2 * y; acc30_3 += x3 * y; }
+    { let y = stepA(rows7.w, k); acc31_0 += x0 * y; acc31_1 += x1 * y; acc31_2 += x2 * y; acc31_3 += x3 * y; }
+  }
+
+  // One loop stores every row, from an array: 32 inlined copies of the row store made SwiftShader's
+  // compile 2-3× slower. (Indexing a private array by a variable is slow there, but this runs once.)
   var block: array<array<vec4f, 4>, 32>;
   block[0] = array(acc0_0, acc0_1, acc0_2, acc0_3);
   block[1] = array(acc1_0, acc1_1, acc1_2, acc1_3);
@@ -176,20 +218,6 @@ fn main(
   block[29] = array(acc29_0, acc29_1, acc29_2, acc29_3);
   block[30] = array(acc30_0, acc30_1, acc30_2, acc30_3);
   block[31] = array(acc31_0, acc31_1, acc31_2, acc31_3);
-  for (; k < p.K; k++) {
-    let x0 = rowB(k, cols0);
-    let x1 = rowB(k, cols1);
-    let x2 = rowB(k, cols2);
-    let x3 = rowB(k, cols3);
-    for (var i = 0u; i < 32u; i++) {
-      let y = A[baseA + min(r + i, p.M - 1u) * p.aRow + k * p.aK];
-      block[i][0] += x0 * y;
-      block[i][1] += x1 * y;
-      block[i][2] += x2 * y;
-      block[i][3] += x3 * y;
-    }
-  }
-
   let baseC = p.offsetC + batch * p.M * p.N;
   for (var i = 0u; i < 32u; i++) {
     let row = block[i];
@@ -222,6 +250,11 @@ fn panelB(k: u32, cols: vec4u) -> mat4x4f {
 fn rowB(k: u32, cols: vec4u) -> vec4f {
   let i = k * p.bK;
   return vec4f(B[cols.x + i], B[cols.y + i], B[cols.z + i], B[cols.w + i]);
+}
+
+// op(A)[row, k], for the last K % 4 steps, taken one at a time: rowB(k, cols) * stepA(row, k).
+fn stepA(row: u32, k: u32) -> f32 {
+  return A[row + k * p.aK];
 }
 
 // Writes row r of a thread's block, columns c + 8j from v0 (j = 0..3) .. v3 (j = 12..15), within C.

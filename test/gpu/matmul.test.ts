@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KernelPlan } from '../../src/backend/webgpu/kernel-plan.ts';
-import { DIRECT_TILE, foldGrid, MATMUL_TILE, planMatmul, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
+import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
 import { loadShader } from '../../src/backend/webgpu/shader-source.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { getTestDevice } from '../support/webgpu.ts';
@@ -109,8 +109,8 @@ async function runPlan(device: GPUDevice, plan: KernelPlan, a: Float32Array<Arra
 }
 
 /** Plans and runs `spec` on random operands and checks C against the f64 reference, and that nothing else in C changed. */
-async function checkMatmul(device: GPUDevice, spec: MatmulSpec, limits = LIMITS, softwareAdapter = false): Promise<KernelPlan> {
-  const plan = planMatmul(spec, limits, softwareAdapter);
+async function checkMatmul(device: GPUDevice, spec: MatmulSpec, limits: typeof LIMITS, kernel: MatmulKernel): Promise<KernelPlan> {
+  const plan = planMatmul(spec, limits, kernel !== 'tiled', kernel);
   const size = extents(spec);
   const a = randomArray(size.a, spec.M * 7919 + spec.K);
   const b = randomArray(size.b, spec.N * 104729 + spec.K + 1);
@@ -157,15 +157,21 @@ describe('planMatmul (pure)', () => {
     const plans = [planMatmul(spec(3, 5, 7), LIMITS), planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS)];
     expect(plans[0].code).toBe(plans[1].code);
     expect(plans[0].code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul')}`);
-    // A software adapter gets the kernel without workgroup memory: same uniforms, but 64×128 tiles.
+    // A software adapter gets a kernel without workgroup memory, on the same uniforms: the 8×8 one for
+    // short K (same tiles as the GPU's), else the 32×16 one (64×128 tiles).
+    const shortK = planMatmul(spec(1000, 64, DIRECT_MIN_K - 1, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
+    expect(shortK.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct-short-k')}`);
     const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
     expect(direct.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
-    expect(direct.code).not.toContain('var<workgroup>');
+    for (const plan of [shortK, direct]) expect(plan.code).not.toContain('var<workgroup>');
     expect([...direct.uniforms]).toEqual([...plans[1].uniforms]);
     expect(direct.workgroups).toEqual(plans[1].workgroups);
-    const wide = (softwareAdapter: boolean) => [...planMatmul(spec(130, 300, 5), LIMITS, softwareAdapter).uniforms.subarray(12)];
-    expect(wide(false)).toEqual([5, 15, 15, 15, 15]);
-    expect(wide(true)).toEqual([3, 9, 9, 9, 9]);
+    const tileGrid = (K: number, softwareAdapter: boolean) => [...planMatmul(spec(130, 300, K), LIMITS, softwareAdapter).uniforms.subarray(12)];
+    expect(tileGrid(DIRECT_MIN_K, false)).toEqual([5, 15, 15, 15, 15]);
+    expect(tileGrid(DIRECT_MIN_K - 1, true)).toEqual([5, 15, 15, 15, 15]);
+    expect(tileGrid(DIRECT_MIN_K, true)).toEqual([3, 9, 9, 9, 9]);
+    expect([0, 1, 7, 8, 1000].map((K) => matmulKernelFor(K, true))).toEqual(['direct-short-k', 'direct-short-k', 'direct-short-k', 'direct', 'direct']);
+    expect(matmulKernelFor(1, false)).toBe('tiled');
     expect(plans[0].entryPoint).toBe('main');
     // M N K | aRow aK bK bCol | batchA batchB offA offB offC | tilesN tilesPerBatch tiles gridX gridXY
     expect([...plans[0].uniforms]).toEqual([3, 5, 7, 7, 1, 5, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
@@ -220,12 +226,13 @@ describe('loadShader', () => {
   });
 });
 
-// Both kernels on this device: the staged one GPUs get and the direct one software adapters get.
-for (const [kernel, softwareAdapter] of [['tiled', false], ['direct', true]] as const) {
+// Every kernel on this device, at every size (not only the sizes it would be picked for): the staged
+// one GPUs get and both direct ones software adapters get.
+for (const kernel of Object.keys(MATMUL_KERNELS) as MatmulKernel[]) {
   describe.skipIf(device === null)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
     const gpu = device!;
-    const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, softwareAdapter);
-    const tile = softwareAdapter ? DIRECT_TILE : { M: MATMUL_TILE, N: MATMUL_TILE };
+    const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, kernel);
+    const tile = { M: MATMUL_KERNELS[kernel].tileM, N: MATMUL_KERNELS[kernel].tileN };
 
     it.each(SIZES)('M=%i N=%i K=%i, all four transposes', async (M, N, K) => {
       for (const [transA, transB] of TRANSPOSES) await check(spec(M, N, K, transA, transB));

@@ -24,15 +24,33 @@ export interface MatmulSpec {
 /** Rows and columns of C computed by one workgroup (must match TILE in shaders/matmul.wgsl). */
 export const MATMUL_TILE = 64;
 
-/** Rows and columns of C computed by one workgroup of shaders/matmul-direct.wgsl (its TILE_M, TILE_N). */
-export const DIRECT_TILE = { M: 64, N: 128 } as const;
+/** The GEMM kernels: their shader (after matmul-params) and the tile of C one workgroup computes. */
+export const MATMUL_KERNELS = {
+  /** GPUs: panels staged in workgroup memory. */
+  tiled: { shader: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  /** Software adapters, K ≥ DIRECT_MIN_K: 32×16 blocks per thread read straight from the buffers. */
+  direct: { shader: 'matmul-direct', tileM: 64, tileN: 128 },
+  /** Software adapters, short K: 8×8 blocks, whose stores cost less when there is little else to do. */
+  'direct-short-k': { shader: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+} as const;
+
+export type MatmulKernel = keyof typeof MATMUL_KERNELS;
+
+/** Below this K the 8×8 kernel is faster on SwiftShader (K = 1: 1.65×, 4: 1.1-1.2×, 8: 0.95×). */
+export const DIRECT_MIN_K = 8;
+
+/** The kernel planMatmul picks: staged tiles on a GPU; on a software adapter, by K. */
+export function matmulKernelFor(K: number, softwareAdapter: boolean): MatmulKernel {
+  if (!softwareAdapter) return 'tiled';
+  return K < DIRECT_MIN_K ? 'direct-short-k' : 'direct';
+}
 
 const U32_LIMIT = 2 ** 32;
 
 /**
- * Plans a GEMM kernel for `spec`: the tiled one of shaders/matmul.wgsl, or on a software adapter
- * shaders/matmul-direct.wgsl (no workgroup memory, larger tiles; same grid scheme and uniforms).
- * Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
+ * Plans a GEMM kernel for `spec`: the tiled one of shaders/matmul.wgsl, or on a software adapter one
+ * without workgroup memory (shaders/matmul-direct*.wgsl; matmulKernelFor picks, `kernel` overrides).
+ * All share the grid scheme and uniforms; only the tile differs. Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
  * (read_write), @binding(3) the plan's uniforms.
  *
  * Shapes, transposes, strides and offsets are uniforms, so every spec shares one pipeline (and one
@@ -40,7 +58,12 @@ const U32_LIMIT = 2 ** 32;
  * 1.83 vs 1.74 GFLOP/s; 64×4096·4096×4096ᵀ: 1.74 vs 1.86, both within run-to-run noise): the
  * kernel is bound by its workgroup-memory reads, not by index arithmetic or bounds checks.
  */
-export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter = false): KernelPlan {
+export function planMatmul(
+  spec: MatmulSpec,
+  limits: { maxComputeWorkgroupsPerDimension: number },
+  softwareAdapter = false,
+  kernel: MatmulKernel = matmulKernelFor(spec.K, softwareAdapter),
+): KernelPlan {
   const { M, N, K, transA, transB, batch, batchStrideA, batchStrideB } = spec;
   const offsetA = spec.offsetA ?? 0;
   const offsetB = spec.offsetB ?? 0;
@@ -54,7 +77,7 @@ export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDi
   checkU32('B', offsetB + lastBatch * batchStrideB + K * N);
   checkU32('C', offsetC + batch * M * N);
 
-  const [tileM, tileN] = softwareAdapter ? [DIRECT_TILE.M, DIRECT_TILE.N] : [MATMUL_TILE, MATMUL_TILE];
+  const { shader, tileM, tileN } = MATMUL_KERNELS[kernel];
   const tilesN = Math.ceil(N / tileN);
   const tilesPerBatch = Math.ceil(M / tileM) * tilesN;
   const tiles = tilesPerBatch * batch;
@@ -71,9 +94,9 @@ export function planMatmul(spec: MatmulSpec, limits: { maxComputeWorkgroupsPerDi
   );
   const op = (trans: boolean) => (trans ? 'T' : 'N');
   return {
-    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${softwareAdapter ? ', direct' : ''}`,
+    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${kernel === 'tiled' ? '' : `, ${kernel}`}`,
     // Software adapters read the operands directly (matmul-direct.wgsl says why); GPUs stage tiles.
-    code: `${loadShader('matmul-params')}\n${loadShader(softwareAdapter ? 'matmul-direct' : 'matmul')}`,
+    code: `${loadShader('matmul-params')}\n${loadShader(shader)}`,
     entryPoint: 'main',
     workgroups,
     uniforms,
