@@ -16,25 +16,25 @@
 // k four steps at a time lets each accumulator absorb four products per loop trip
 // (`acc += panel * quad`, a mat4x4f·vec4f), which measured 1.2-1.4× faster than one step per trip.
 //
-// Measured on SwiftShader (2-core machine shared with other jobs, so ratios come from process CPU
-// time, the two kernels interleaved in one process; GFLOP/s = 2·flops / CPU time, which is the wall
-// rate when both cores are ours), against the 8×8-block kernel that was the only one before:
-//   256³                     2.2 → 4.2 GFLOP/s (1.9×)
-//   1024³                    2.4 → 5.1 GFLOP/s (2.2×; wall time 920 → 430 ms)
-//   [64,1024]·[1024,1024]ᵀ   2.2 → 5.1 GFLOP/s (2.3×)
-//   [256,256]·[256,256]ᵀ     1.9 → 4.5 GFLOP/s (2.4×)
+// Measured on SwiftShader (2-core machine shared with other jobs; both kernels interleaved in one
+// process, medians of 7; GFLOP/s from wall time with readback; ratios from process CPU time, which
+// the other jobs disturb less), against the 8×8-block kernel that was the only one before:
+//   256³                     1.8 → 3.7 GFLOP/s (2.0×)
+//   1024³                    2.2 → 5.0 GFLOP/s (2.3×; 1024³ with B transposed: 2.1 → 4.4)
+//   [64,1024]·[1024,1024]ᵀ   2.0 → 4.3 GFLOP/s (2.3×)
+//   [256,256]·[256,256]ᵀ     2.1 → 4.7 GFLOP/s (2.2×)
 // Below K = 8 the 8×8 kernel wins (K = 1: 1.65×, K = 4: 1.1-1.2×): the work is then the epilogue,
 // and this one's is dearer, so the planner hands short K to matmul-direct-short-k.wgsl.
-// The other price is compile time, once per process: SwiftShader takes 1-1.6 s for this kernel (the
+// The other price is compile time, once per process: SwiftShader takes 1-2 s for this kernel (the
 // 8×8 one: 0.1-0.3 s); with the 32 rows' stores unrolled it took 2.5-6 s.
 //
 // Measured and not kept: 8×16 and 16×8 blocks (1.1-1.3× over 8×8); 16×16 (0.8-0.88× of 32×16);
 // 16×32 and 32×32 (no faster than 32×16, and wider tiles waste more on ragged shapes); operands bound
 // as array<vec4f> (no faster than scalar reads: a vec4 read is four gathers too); k eight steps per
 // trip (0.9×); running the last K % 4 steps in the main loop with the steps past K zeroed (0.8× with
-// a select per element, 0.9-0.95× with one per quad), or in a loop over an array of the block (a
-// third of the compile time, but 1.5× slower at K = 7); sharing A's rows between the four lanes with
-// subgroupBroadcast (1.1-1.2× more, not worth requiring the feature).
+// a select per element, 0.9-0.95× with one per quad), or in a loop over an array of the block
+// (compiles in 0.6-0.8× the time, but 1.5× slower at K = 7); sharing A's rows between the four lanes
+// with subgroupBroadcast (1.1-1.2× more, not worth requiring the feature).
 //
 // Thread (x, y) owns rows r .. r + 31 (r = m0 + 32y) and columns c + 8j (c = n0 + x, j = 0..15): the
 // 8 threads of a row of the workgroup read neighbouring columns of op(B) and the same rows of op(A).
