@@ -110,10 +110,12 @@ export function foldIdentitySeed(graph: Graph, seed: string): Graph {
       case 'matmul': {
         const [a, c] = node.args;
         if (y !== undefined && x === undefined && y.core.length === 2 && y.core[1] === 1 && isMatrix(a, y.core[0], 1)) {
-          // A · diag(d) as k column vectors: seed j gives d_j A[:, j], the rows of (A diag(d))ᵀ.
+          // A · diag(d) as k column vectors: seed j gives d_j A[:, j], row j of diag(d) Aᵀ. Written with Aᵀ
+          // so that reverse mode's A = Wᵀ reads W itself (the builder cancels the two transposes).
           const [p, q] = b.shape(value[a]!);
-          const columns = y.d === null ? value[a]! : b.mul(value[a]!, b.reshape(y.d, y.core, [1, q]));
-          return { value: b.reshape(b.transpose(columns), [q, p], [q, p, 1]) };
+          const At = b.transpose(value[a]!);
+          const rows = y.d === null ? At : b.mul(At, b.reshape(y.d, y.core, [q, 1]));
+          return { value: b.reshape(rows, [q, p], [q, p, 1]) };
         }
         if (x !== undefined && y === undefined && x.core.length === 2 && x.core[0] === 1 && isMatrix(c, x.core[1], 0)) {
           // diag(d) · A as k row vectors: seed j gives d_j A[j, :].
