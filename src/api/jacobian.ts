@@ -1,4 +1,4 @@
-import type { Tensor } from '../backend/cpu/tensor.ts';
+import { BYTES_PER_ELEMENT, type Tensor } from '../backend/cpu/tensor.ts';
 import { foldIdentitySeed } from '../ad/identity-seeds.ts';
 import { cotangentName, findInput, tangentName, type Graph } from '../ir/graph.ts';
 import { numel } from '../ir/shape.ts';
@@ -26,7 +26,10 @@ export interface JacobianOptions extends RunOptions {
 
 export interface JacobianResult {
   readonly outputs: Record<string, Tensor>;
-  /** jacobian[output][input] has shape [numel(output), numel(input)], both flattened row-major. */
+  /**
+   * jacobian[output][input] has shape [numel(output), numel(input)], both flattened row-major, in the
+   * precision it was computed in (Float64Array for f64, Float32Array for f32).
+   */
   readonly jacobian: Record<string, Record<string, Tensor>>;
   readonly mode: JacobianMode;
   readonly requested: JacobianMode | 'auto';
@@ -105,21 +108,26 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     : `${mode === 'fwd' ? 'forward' : 'reverse'} mode is estimated cheaper: ${n} JVP seeds cost ≈${fwd.toExponential(2)} FLOPs, ${m} VJP seeds ≈${rev.toExponential(2)}`;
 
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  const resultBytes = m * n * 8;
-  assertFits(resultBytes, budget);
+  // Refused before a backend is chosen when even f32 blocks (the smallest) would not fit.
+  assertFits(m * n * (options.dtype === 'f64' ? 8 : 4), budget);
   const planner = planFor(mode);
   const readPorts = mode === 'fwd' ? outPorts : inPorts;
   // One backend for every pass, chosen for the largest; passes are sized for it.
   const choice = await program.chooseBackend(planner.largestGraph(), options);
   const { backend } = choice;
   const dtype = options.dtype ?? backend.dtypes[0];
+  const resultBytes = m * n * BYTES_PER_ELEMENT[dtype];
+  assertFits(resultBytes, budget);
   const peakFor = (graph: Graph) => (backend.unsupported(graph) === null ? backend.peakBytes(graph, dtype) : Infinity);
   const { passes, chunkSize } = planner.passes(peakFor, budget - resultBytes, options.chunkSize);
 
+  // Seeds and blocks in the backend's own precision, so no pass converts them (and an f32 Jacobian
+  // takes half the memory: 64 MiB instead of 128 at 4096 × 4096).
+  const seedArray = (length: number) => (dtype === 'f32' ? new Float32Array(length) : new Float64Array(length));
   const blocks: Record<string, Record<string, Tensor>> = {};
   for (const out of outPorts) {
     blocks[out.name] = {};
-    for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: new Float64Array(numel(out.shape) * numel(inp.shape)) };
+    for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: seedArray(numel(out.shape) * numel(inp.shape)) };
   }
   const feedName = mode === 'fwd' ? tangentName : cotangentName;
   const start = performance.now();
@@ -131,8 +139,6 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   let done = 0;
   let last: RunStats | undefined;
   const given = program.inputValues(inputs);
-  // Seeds in the backend's own precision, so no pass converts them.
-  const seedArray = (length: number) => (dtype === 'f32' ? new Float32Array(length) : new Float64Array(length));
   for (const pass of passes) {
     options.signal?.throwIfAborted();
     const feed = new Map(given);

@@ -144,6 +144,9 @@ describe('Jacobians', () => {
     const inputs = randomValues(p.inputs, 5);
     const a = await jacobian(p, inputs, { mode: 'rev', dtype: 'f64' });
     const b = await jacobian(p, inputs, { mode: 'rev', dtype: 'f32' });
+    // Blocks come in the precision they were computed in.
+    for (const row of Object.values(b.jacobian)) for (const block of Object.values(row)) expect(block.data).toBeInstanceOf(Float32Array);
+    for (const row of Object.values(a.jacobian)) for (const block of Object.values(row)) expect(block.data).toBeInstanceOf(Float64Array);
     expectAllclose(flatJacobian(b.jacobian), flatJacobian(a.jacobian), { rtol: 1e-4, atol: 1e-5 });
   });
 });

@@ -45,7 +45,7 @@ describe.skipIf(rt === null)('chunked Jacobians on WebGPU equal unchunked ones',
       expect(whole.stats.passes, `${mode} unchunked`).toBe(1);
       // Room for the result and one pass of 16 seeds.
       const seeds = mode === 'fwd' ? 65 + 127 : 63 + 1;
-      const resultBytes = 8 * seeds * (mode === 'fwd' ? 63 + 1 : 65 + 127);
+      const resultBytes = 4 * seeds * (mode === 'fwd' ? 63 + 1 : 65 + 127); // f32 blocks
       const sixteen = rt!.plan(mlp.derived(mode === 'fwd' ? 'jvp' : 'vjp', [16], { wrt: ['x', 'b1'], of: ['y', 'loss'] })).peakBytes;
       const chunked = await jacobian(mlp, mlpInputs, { ...options, memoryBudget: resultBytes + sixteen });
       expect(chunked.stats.backend).toBe('webgpu');
