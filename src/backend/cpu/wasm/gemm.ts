@@ -180,20 +180,25 @@ function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: nu
   const yStart = vStart + Kp;
   if (!ensureMemory(kernel, (yStart + rowsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  if (Kp === K) {
-    mem.set(r.data.subarray(r.offset, r.offset + rows * K), 0);
-  } else {
-    for (let i = 0; i < rows; i++) {
-      mem.set(r.data.subarray(r.offset + i * K, r.offset + (i + 1) * K), i * Kp);
-      mem.fill(0, i * Kp + K, (i + 1) * Kp);
-    }
-  }
+  copyPaddedRows(mem, r, rows, K, Kp);
   mem.fill(0, rows * Kp, vStart);
   mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
   mem.fill(0, vStart + K, yStart);
   kernel.matvec(0, vStart * bytes, yStart * bytes, rowsP / MATVEC_ROWS[dtype], Kp / lanes, Kp * bytes);
   c.set(mem.subarray(yStart, yStart + rows), cOffset);
   return true;
+}
+
+/** `rows` rows of `width` values from `src` into `mem` from 0, each padded with zeros to `stride`. */
+function copyPaddedRows(mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number): void {
+  if (stride === width) {
+    mem.set(src.data.subarray(src.offset, src.offset + rows * width), 0);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    mem.set(src.data.subarray(src.offset + i * width, src.offset + (i + 1) * width), i * stride);
+    mem.fill(0, i * stride + width, (i + 1) * stride);
+  }
 }
 
 /**
@@ -208,14 +213,7 @@ function wasmAxpyMatvec(kernel: GemmKernelExports, dtype: DType, cols: number, K
   const yStart = vStart + K;
   if (!ensureMemory(kernel, (yStart + colsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  if (colsP === cols) {
-    mem.set(m.data.subarray(m.offset, m.offset + K * cols), 0);
-  } else {
-    for (let k = 0; k < K; k++) {
-      mem.set(m.data.subarray(m.offset + k * cols, m.offset + (k + 1) * cols), k * colsP);
-      mem.fill(0, k * colsP + cols, (k + 1) * colsP);
-    }
-  }
+  copyPaddedRows(mem, m, K, cols, colsP);
   mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
   kernel.axpyMatvec(0, vStart * bytes, yStart * bytes, colsP / AXPY_COLS[dtype], K, colsP * bytes);
   c.set(mem.subarray(yStart, yStart + cols), cOffset);
