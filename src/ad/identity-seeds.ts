@@ -1,5 +1,6 @@
 import { GraphBuilder } from '../ir/builder.ts';
 import type { AnyNode, Graph, NodeId } from '../ir/graph.ts';
+import { isElementwise } from '../ir/primitives.ts';
 import { normalizeAxis, numel, shapesEqual, type Shape } from '../ir/shape.ts';
 
 /**
@@ -12,6 +13,19 @@ interface ScaledIdentity {
 }
 
 /**
+ * A value held as its columns: shape [k, ...core] with element [j, f] equal to x[f, j], for a dense x of
+ * shape [numel(core), k]. Forward mode's first product becomes this (column j of W is seed j's
+ * tangent), and everything up to the outputs can stay in that layout, where it needs no transpose.
+ */
+interface Columns {
+  readonly core: Shape;
+  readonly x: NodeId;
+}
+
+/** Name of the extra output that holds an output's columns (see `foldIdentitySeed`'s `columns`). */
+export const columnsName = (name: string): string => `${name}.columns`;
+
+/**
  * Specialises a batched JVP or VJP graph to the identity seed that a full Jacobian feeds it: the seed
  * input `seed` (shape [k, ...core], k = numel(core)) is I. Instead of materialising I and pushing it
  * through, the identity is kept symbolic while it only meets diagonal operations (elementwise scaling
@@ -22,10 +36,13 @@ interface ScaledIdentity {
  * materialised from the seed input, so the result equals the dense graph on I for every graph.
  *
  * The seed input stays in the graph only when something still reads it (check with `findInput`).
+ * With `columns`, an output that ends up held as columns (forward mode: column j of the Jacobian is seed
+ * j's tangent) is given as `columnsName(output)` of shape [numel(output core), k] instead of as itself,
+ * which is the Jacobian block as it is stored, with no transpose on either side.
  * Not applied by default: it changes what forward and reverse mode cost, the lesson the playground
  * and the main benchmark measure (see JacobianOptions.foldSeeds).
  */
-export function foldIdentitySeed(graph: Graph, seed: string): Graph {
+export function foldIdentitySeed(graph: Graph, seed: string, { columns = false }: { columns?: boolean } = {}): Graph {
   const port = graph.inputs.find((p) => p.name === seed);
   if (port === undefined) throw new Error(`internal error: no seed input '${seed}' to fold`);
   const [k, ...seedCore] = graph.nodes[port.id].shape;
@@ -34,12 +51,15 @@ export function foldIdentitySeed(graph: Graph, seed: string): Graph {
   const b = new GraphBuilder();
   const value: (NodeId | undefined)[] = [];
   const scaled: (ScaledIdentity | undefined)[] = [];
+  const held: (Columns | undefined)[] = [];
   let seedNode: NodeId | undefined;
 
   const ones = (core: Shape) => b.broadcast(b.constant(1), [], core);
   const diagonal = (s: ScaledIdentity) => s.d ?? ones(s.core);
   /** The dense value of a node: a scaled identity is built from the (then real) seed input. */
   const dense = (id: NodeId): NodeId => {
+    const h = held[id];
+    if (h !== undefined) return b.reshape(b.transpose(h.x), [numel(h.core)], h.core);
     const s = scaled[id];
     if (s === undefined) return value[id]!;
     seedNode ??= b.input(port.name, [k, ...seedCore], port.role, port.of);
@@ -57,20 +77,25 @@ export function foldIdentitySeed(graph: Graph, seed: string): Graph {
       value[node.id] = b.constant(node.params.value);
       continue;
     }
-    const folded = node.args.some((a) => scaled[a] !== undefined) ? fold(node) : undefined;
+    const folded = node.args.some((a) => scaled[a] !== undefined) ? fold(node)
+      : node.args.some((a) => held[a] !== undefined) ? keepColumns(node) : undefined;
     if (folded === undefined) value[node.id] = b.apply(node.op, node.args.map(dense), node.params);
-    else if ('core' in folded) scaled[node.id] = folded;
+    else if ('d' in folded) scaled[node.id] = folded;
+    else if ('x' in folded) held[node.id] = folded;
     else value[node.id] = folded.value;
     const label = graph.labels?.get(node.id);
     if (label !== undefined && value[node.id] !== undefined) b.label(value[node.id]!, label);
   }
-  for (const p of graph.outputs) b.output(p.name, dense(p.id), p.role, p.of);
+  for (const p of graph.outputs) {
+    const h = held[p.id];
+    if (columns && h !== undefined) b.output(columnsName(p.name), h.x, p.role, p.of);
+    else b.output(p.name, dense(p.id), p.role, p.of);
+  }
   return b.finish();
 
   /** A node with a scaled-identity argument: its scaled identity, a cheap dense value, or undefined (materialise). */
-  function fold(node: AnyNode): ScaledIdentity | { value: NodeId } | undefined {
+  function fold(node: AnyNode): ScaledIdentity | Columns | { value: NodeId } | undefined {
     const [x, y] = node.args.map((a) => scaled[a]);
-    const batchInvariant = (id: NodeId, core: Shape) => scaled[id] === undefined && b.shape(value[id]!).length <= core.length;
     switch (node.op) {
       case 'reshape': {
         const { from, to } = node.params;
@@ -110,12 +135,15 @@ export function foldIdentitySeed(graph: Graph, seed: string): Graph {
       case 'matmul': {
         const [a, c] = node.args;
         if (y !== undefined && x === undefined && y.core.length === 2 && y.core[1] === 1 && isMatrix(a, y.core[0], 1)) {
-          // A · diag(d) as k column vectors: seed j gives d_j A[:, j], row j of diag(d) Aᵀ. Written with Aᵀ
-          // so that reverse mode's A = Wᵀ reads W itself (the builder cancels the two transposes).
+          // A · diag(d) as k column vectors: seed j gives d_j A[:, j], column j of A diag(d). Reverse mode's
+          // A is Wᵀ: its rows, d_j W[j, :], are W's own (the builder cancels the two transposes).
           const [p, q] = b.shape(value[a]!);
-          const At = b.transpose(value[a]!);
-          const rows = y.d === null ? At : b.mul(At, b.reshape(y.d, y.core, [q, 1]));
-          return { value: b.reshape(rows, [q, p], [q, p, 1]) };
+          if (b.node(value[a]!).op === 'transpose') {
+            const At = b.transpose(value[a]!);
+            const rows = y.d === null ? At : b.mul(At, b.reshape(y.d, y.core, [q, 1]));
+            return { value: b.reshape(rows, [q, p], [q, p, 1]) };
+          }
+          return { core: [p, 1], x: y.d === null ? value[a]! : b.mul(value[a]!, b.reshape(y.d, y.core, [1, q])) };
         }
         if (x !== undefined && y === undefined && x.core.length === 2 && x.core[0] === 1 && isMatrix(c, x.core[1], 0)) {
           // diag(d) · A as k row vectors: seed j gives d_j A[j, :].
@@ -130,9 +158,54 @@ export function foldIdentitySeed(graph: Graph, seed: string): Graph {
     }
   }
 
+  /** A node with an argument held as columns: its columns, a cheap dense value, or undefined (materialise). */
+  function keepColumns(node: AnyNode): Columns | { value: NodeId } | undefined {
+    const [x, y] = node.args.map((a) => held[a]);
+    const asColumn = (core: Shape, f: NodeId) => {
+      // A factor broadcast over the seeds: one value per row of x.
+      const full = shapesEqual(b.shape(f), core) ? f : b.broadcast(f, b.shape(f), core);
+      return b.reshape(full, core, [numel(core), 1]);
+    };
+    if (node.op === 'reshape') {
+      return node.shape.length === node.params.to.length + 1 ? { core: node.params.to, x: x!.x } : undefined;
+    }
+    if (isElementwise(node.op) && node.args.length === 1) return { core: x!.core, x: b.apply(node.op, [x!.x], {}) };
+    if (isElementwise(node.op)) {
+      const [a, c] = node.args;
+      if (x !== undefined && y !== undefined) {
+        return shapesEqual(x.core, y.core) ? { core: x.core, x: b.apply(node.op, [x.x, y.x], {}) } : undefined;
+      }
+      const h = (x ?? y)!;
+      const factor = x !== undefined ? c : a;
+      if (!batchInvariant(factor, h.core) || !shapesEqual(node.shape, [k, ...h.core])) return undefined;
+      const f = asColumn(h.core, value[factor]!);
+      return { core: h.core, x: b.apply(node.op, x !== undefined ? [h.x, f] : [f, h.x], {}) };
+    }
+    if (node.op === 'matmul') {
+      // A applied to k columns is one product with the matrix of those columns.
+      const [a] = node.args;
+      if (y !== undefined && x === undefined && y.core.length === 2 && y.core[1] === 1 && isMatrix(a, y.core[0], 1)) {
+        return { core: [b.shape(value[a]!)[0], 1], x: b.matmul(value[a]!, y.x) };
+      }
+      return undefined;
+    }
+    if (node.op === 'sum') {
+      const rank = x!.core.length;
+      const axes = new Set(node.params.axes.map((a) => normalizeAxis(a, rank + 1)));
+      const all = axes.size === rank && [...axes].every((a) => a !== null && a >= 1);
+      return all ? { value: b.sum(x!.x, [-2]) } : undefined;
+    }
+    return undefined;
+  }
+
+  /** Seed-free, and broadcasting within the core (the same for every seed). */
+  function batchInvariant(id: NodeId, core: Shape): boolean {
+    return scaled[id] === undefined && held[id] === undefined && b.shape(value[id]!).length <= core.length;
+  }
+
   /** A plain (unbatched, seed-free) matrix whose dimension `axis` is `size`. */
   function isMatrix(id: NodeId, size: number, axis: 0 | 1): boolean {
-    if (scaled[id] !== undefined) return false;
+    if (scaled[id] !== undefined || held[id] !== undefined) return false;
     const shape = b.shape(value[id]!);
     return shape.length === 2 && shape[axis] === size;
   }

@@ -1,5 +1,5 @@
 import { BYTES_PER_ELEMENT, type Tensor } from '../backend/cpu/tensor.ts';
-import { foldIdentitySeed } from '../ad/identity-seeds.ts';
+import { columnsName, foldIdentitySeed } from '../ad/identity-seeds.ts';
 import { cotangentName, findInput, tangentName, type Graph } from '../ir/graph.ts';
 import { numel } from '../ir/shape.ts';
 import type { PortInfo } from '../lang/lower.ts';
@@ -79,6 +79,12 @@ function scatterColumns(result: ArrayLike<number>, size: number, r: SeedRange, b
       for (let t = t0; t < t1; t++) out[row + t] = result[(r.j0 + t) * size + i];
     }
   }
+}
+
+/** Forward mode from a folded pass's columns output ([size, k]: row i holds output element i for each seed). */
+function copyColumns(columns: Float64Array | Float32Array, size: number, k: number, r: SeedRange, block: Tensor): void {
+  const width = block.shape[1];
+  for (let i = 0; i < size; i++) block.data.set(columns.subarray(i * k + r.j0, i * k + r.j0 + r.count), i * width + r.index0);
 }
 
 /** Reverse mode: seeds j0 .. j0 + count - 1 give rows index0 .. of `block`, already laid out as its rows. */
@@ -161,8 +167,13 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
     // Forward: a seed on input element `index` gives that column of every output's block.
     // Reverse: a seed on output element `index` gives that row of every input's block.
     for (const p of readPorts) {
-      const result = values.get(feedName(p.name))!.data;
       const size = numel(p.shape);
+      const columns = values.get(columnsName(feedName(p.name)));
+      if (columns !== undefined) {
+        for (const r of ranges) copyColumns(columns.data, size, pass.k, r, blocks[p.name][r.port.name]);
+        continue;
+      }
+      const result = values.get(feedName(p.name))!.data;
       for (const r of ranges) {
         if (mode === 'fwd') scatterColumns(result, size, r, blocks[p.name][r.port.name]);
         else copyRows(result, size, r, blocks[r.port.name][p.name]);
@@ -225,7 +236,8 @@ class PassPlanner {
     const dense = this.graph(numel(port.shape), [port]);
     let graph = foldedGraphs.get(dense);
     if (graph === undefined) {
-      graph = foldIdentitySeed(dense, (this.kind === 'jvp' ? tangentName : cotangentName)(port.name));
+      // Forward mode's tangents come out as the block's columns where they can (no transpose on either side).
+      graph = foldIdentitySeed(dense, (this.kind === 'jvp' ? tangentName : cotangentName)(port.name), { columns: this.kind === 'jvp' });
       foldedGraphs.set(dense, graph);
     }
     return graph;

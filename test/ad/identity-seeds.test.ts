@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldIdentitySeed } from '../../src/ad/identity-seeds.ts';
+import { columnsName, foldIdentitySeed } from '../../src/ad/identity-seeds.ts';
 import { cpuBackend } from '../../src/api/backend.ts';
 import { graphFlops } from '../../src/api/cost.ts';
 import { compileOrThrow } from '../../src/api/program.ts';
@@ -22,6 +22,8 @@ const PROGRAMS: Record<string, string> = {
   softmax: 'input x[n]\ninput W[m, n]\noutput y = softmax(W @ x) * sum(x)\n',
   broadcastTangent: 'input x[n]\ninput W[m, n]\noutput y = W @ x + sum(x)\noutput Z = x * W\n',
   twoOutputs: 'input x[n]\ninput W[m, n]\nh = W @ x\noutput y = tanh(h)\noutput z = h * sum(x)\n',
+  // Tangents held as columns meeting neg, div, a difference of two products, and a full sum.
+  twoProducts: 'input x[n]\ninput W[m, n]\ninput V[m, n]\nh = W @ x\ng = V @ x\noutput y = -h / (1 + g * g) - g\noutput s = sum(h * g)\n',
 };
 const SIZES = { n: 5, m: 4, h: 6 };
 
@@ -67,6 +69,44 @@ describe('folding identity seeds', () => {
       });
     }
   }
+
+  for (const [name, source] of Object.entries(PROGRAMS)) {
+    const program = compileOrThrow(source, SIZES);
+    for (const input of program.inputs) {
+      it(`${name}: forward seeds on ${input.name} as columns give the dense graph's values, transposed`, async () => {
+        const graph = program.derived('jvp', [numel(input.shape)], { wrt: [input.name] });
+        const seed = tangentName(input.name);
+        const folded = foldIdentitySeed(graph, seed, { columns: true });
+        expect(typecheck(folded)).toEqual([]);
+        const feed = uniformInputs(graph, 11);
+        feed.set(seed, identityFor(graph, seed));
+        const expected = await cpuBackend.run(graph, feed, 'f64');
+        if (findInput(folded, seed) === undefined) feed.delete(seed);
+        const actual = await cpuBackend.run(folded, feed, 'f64');
+        for (const p of graph.outputs) {
+          const want = expected.get(p.name)!;
+          const columns = actual.get(columnsName(p.name));
+          if (columns === undefined) {
+            expectAllclose(actual.get(p.name)!.data, want.data, { rtol: 1e-12, atol: 1e-12 }, p.name);
+            continue;
+          }
+          // Row f of the columns holds element f of every seed's value.
+          const [k, size] = [want.shape[0], numel(want.shape.slice(1))];
+          expect(columns.shape).toEqual([size, k]);
+          const transposed = Float64Array.from({ length: k * size }, (_, i) => columns.data[(i % size) * k + Math.floor(i / size)]);
+          expectAllclose(transposed, want.data, { rtol: 1e-12, atol: 1e-12 }, p.name);
+        }
+      });
+    }
+  }
+
+  it('a layer\'s forward-mode Jacobian as columns is diag(1 − y²) W: no product, no transpose', () => {
+    const program = compileOrThrow(PROGRAMS.layer, SIZES);
+    const fwd = foldIdentitySeed(program.derived('jvp', [SIZES.n], { wrt: ['x'] }), 'x.dot', { columns: true });
+    expect(fwd.outputs.map((p) => p.name)).toEqual(['y', 'y.dot.columns']);
+    expect(matmuls(fwd)).toBe(1);
+    expect(fwd.nodes.filter((n) => n.op === 'transpose')).toEqual([]);
+  });
 
   it('a layer\'s Jacobian needs no matrix product in either mode, and no seed input', () => {
     const program = compileOrThrow(PROGRAMS.layer, SIZES);
