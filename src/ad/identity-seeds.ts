@@ -56,7 +56,7 @@ export function foldIdentitySeed(graph: Graph, seed: string, { columns = false }
 
   const ones = (core: Shape) => b.broadcast(b.constant(1), [], core);
   const diagonal = (s: ScaledIdentity) => s.d ?? ones(s.core);
-  /** The dense value of a node: a scaled identity is built from the (then real) seed input. */
+  /** The dense value of a node: columns are transposed back, a scaled identity is built from the (then real) seed input. */
   const dense = (id: NodeId): NodeId => {
     const h = held[id];
     if (h !== undefined) return b.reshape(b.transpose(h.x), [numel(h.core)], h.core);
@@ -127,10 +127,7 @@ export function foldIdentitySeed(graph: Graph, seed: string, { columns = false }
         return { core: x.core, d: b.apply(node.op, [diagonal(x), diagonal(y)], {}) };
       case 'sum': {
         // Summing every core axis of diag(d) leaves d itself, one entry per seed.
-        const rank = x!.core.length;
-        const axes = new Set(node.params.axes.map((a) => normalizeAxis(a, rank + 1)));
-        const all = axes.size === rank && [...axes].every((a) => a !== null && a >= 1);
-        return all ? { value: b.reshape(diagonal(x!), x!.core, [k]) } : undefined;
+        return sumsWholeCore(node.params.axes, x!.core) ? { value: b.reshape(diagonal(x!), x!.core, [k]) } : undefined;
       }
       case 'matmul': {
         const [a, c] = node.args;
@@ -189,13 +186,15 @@ export function foldIdentitySeed(graph: Graph, seed: string, { columns = false }
       }
       return undefined;
     }
-    if (node.op === 'sum') {
-      const rank = x!.core.length;
-      const axes = new Set(node.params.axes.map((a) => normalizeAxis(a, rank + 1)));
-      const all = axes.size === rank && [...axes].every((a) => a !== null && a >= 1);
-      return all ? { value: b.sum(x!.x, [-2]) } : undefined;
-    }
+    // Each seed's sum over its whole core is a column sum of x.
+    if (node.op === 'sum') return sumsWholeCore(node.params.axes, x!.core) ? { value: b.sum(x!.x, [-2]) } : undefined;
     return undefined;
+  }
+
+  /** Whether a sum over `axes` of a [k, ...core] value reduces every core axis and keeps the seeds. */
+  function sumsWholeCore(axes: readonly number[], core: Shape): boolean {
+    const reduced = new Set(axes.map((a) => normalizeAxis(a, core.length + 1)));
+    return reduced.size === core.length && [...reduced].every((a) => a !== null && a >= 1);
   }
 
   /** Seed-free, and broadcasting within the core (the same for every seed). */
