@@ -95,8 +95,8 @@ function copyRows(result: Float64Array | Float32Array, size: number, r: SeedRang
 /**
  * The full Jacobian, built from batched JVPs (forward: n identity seeds, one per input element, each
  * giving a column) or batched VJPs (reverse: m seeds, each giving a row). 'auto' compares the FLOP
- * model of both derived graphs. Seeds are processed in chunks that fit the memory budget; the answer
- * does not depend on the chunk size.
+ * model of both derived graphs. Seeds are processed in chunks that fit the memory budget, or with
+ * `foldSeeds` one folded pass per port; the answer does not depend on either.
  */
 export async function jacobian(program: Program, inputs: Values, options: JacobianOptions = {}): Promise<JacobianResult> {
   const inPorts = program.selectPorts(options.wrt ?? program.inputs.map((p) => p.name), program.inputs, 'input');
@@ -105,8 +105,9 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const n = width(inPorts);
   const m = width(outPorts);
   const planFor = (mode: JacobianMode) => new PassPlanner(program, mode, mode === 'fwd' ? inPorts : outPorts, selection, options.foldSeeds ?? false);
-  const fwd = planFor('fwd').flops();
-  const rev = planFor('rev').flops();
+  const planners = { fwd: planFor('fwd'), rev: planFor('rev') };
+  const fwd = planners.fwd.flops();
+  const rev = planners.rev.flops();
   const requested = options.mode ?? 'auto';
   const mode: JacobianMode = requested === 'auto' ? (fwd <= rev ? 'fwd' : 'rev') : requested;
   const reason = requested !== 'auto'
@@ -116,7 +117,7 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   // Refused before a backend is chosen when even f32 blocks (the smallest) would not fit.
   assertFits(m * n * (options.dtype === 'f64' ? 8 : 4), budget);
-  const planner = planFor(mode);
+  const planner = planners[mode];
   const readPorts = mode === 'fwd' ? outPorts : inPorts;
   // One backend for every pass, chosen for the largest; passes are sized for it.
   const choice = await program.chooseBackend(planner.largestGraph(), options);
