@@ -12,10 +12,15 @@ export function gradGraph(graph: Graph, output: string, wrt?: readonly string[])
  * Hessian-vector products by forward-over-reverse (Pearlmutter): the JVP of the gradient graph.
  * Its outputs `x.bar.dot` are H·v for every input x in `parts` (default all), given tangent directions
  * `x.dot` (batched over `batch`) for the inputs in `directions` (default all; the others' directions
- * are zero and never materialised). No Hessian is ever formed.
+ * are zero and never materialised). No Hessian is ever formed. With `gradient` (the default) the graph
+ * also returns the output and its gradient `x.bar`, which the tangent pass computes most of anyway;
+ * without it, only H·v: the gradient's last products and the output's sums are never run.
  */
-export function hvpGraph(graph: Graph, output: string, batch: Shape, directions?: readonly string[], parts?: readonly string[]): Graph {
-  return jvp(gradGraph(graph, output, parts), batch, { wrt: directions });
+export function hvpGraph(graph: Graph, output: string, batch: Shape, directions?: readonly string[], parts?: readonly string[], gradient = true): Graph {
+  const grad = gradGraph(graph, output, parts);
+  if (gradient) return jvp(grad, batch, { wrt: directions });
+  const cotangents = grad.outputs.filter((p) => p.role === 'cotangent').map((p) => p.name);
+  return jvp(grad, batch, { wrt: directions, outputs: cotangents, primalOutputs: false });
 }
 
 /** Name of the HVP output for input `name` in an `hvpGraph`. */

@@ -10,6 +10,8 @@ export interface JvpOptions {
   readonly wrt?: readonly string[];
   /** Outputs whose tangents are computed; default: every output. */
   readonly outputs?: readonly string[];
+  /** Whether the primal outputs stay outputs (default true); without them only what the tangents need is computed. */
+  readonly primalOutputs?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export function jvp(graph: Graph, batch: Shape, options: JvpOptions = {}): Graph
     }
   }
 
-  for (const port of graph.outputs) b.output(port.name, primal[port.id], port.role, port.of);
+  if (options.primalOutputs ?? true) for (const port of graph.outputs) b.output(port.name, primal[port.id], port.role, port.of);
   for (const port of graph.outputs) {
     if (options.outputs !== undefined && !options.outputs.includes(port.name)) continue;
     const shape = [...batch, ...graph.nodes[port.id].shape];

@@ -22,7 +22,7 @@ export async function hessian(program: Program, inputs: Values, options: RunOpti
     for (let i = 0; i < size; i++) directions[p.name].data[(offset + i) * size + i] = 1;
     offset += size;
   }
-  const { output, hvp, stats } = await program.hvp(inputs, directions, options);
+  const { output, hvp, stats } = await program.hvp(inputs, directions, { ...options, gradient: false });
   // Row block of input a, column block of input b: H[a_i][b_j] = (H e_{b_j})[a_i], the HVP seeded at b_j.
   const blocks: Record<string, Record<string, Tensor>> = {};
   let colStart = 0;

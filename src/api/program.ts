@@ -84,6 +84,8 @@ export interface Selection {
   readonly of?: readonly string[];
   /** For 'hvp': the inputs whose parts of H·v (and of the gradient) are computed; default all. */
   readonly parts?: readonly string[];
+  /** For 'hvp': whether the graph also returns the output and its gradient (default true). */
+  readonly gradient?: boolean;
 }
 
 /** A compiled program: its typed graph and every derivative computation on it. */
@@ -112,7 +114,8 @@ export class Program {
     const wrt = selection.wrt === undefined ? undefined : this.selectPorts(selection.wrt, this.inputs, 'input').map((p) => p.name);
     const of = selection.of === undefined ? undefined : this.selectPorts(selection.of, this.outputs, 'output').map((p) => p.name);
     const parts = selection.parts === undefined ? undefined : this.selectPorts(selection.parts, this.inputs, 'input').map((p) => p.name);
-    const key = `${kind}|${batch.join(',')}|${wrt?.join(',') ?? '*'}|${of?.join(',') ?? '*'}|${parts?.join(',') ?? '*'}`;
+    const gradient = selection.gradient ?? true;
+    const key = `${kind}|${batch.join(',')}|${wrt?.join(',') ?? '*'}|${of?.join(',') ?? '*'}|${parts?.join(',') ?? '*'}|${gradient}`;
     let g = this.derivedCache.get(key);
     if (g === undefined) {
       const scalar = () => this.scalarOutput(of?.[0], kind).name;
@@ -120,7 +123,7 @@ export class Program {
         case 'jvp': g = jvpTransform(this.graph, batch, { wrt, outputs: of }); break;
         case 'vjp': g = vjpTransform(this.graph, batch, { wrt, outputs: of }); break;
         case 'grad': g = gradGraph(this.graph, scalar(), wrt); break;
-        case 'hvp': g = hvpGraph(this.graph, scalar(), batch, wrt, parts); break;
+        case 'hvp': g = hvpGraph(this.graph, scalar(), batch, wrt, parts, gradient); break;
       }
       this.derivedCache.set(key, g);
     }
@@ -201,20 +204,22 @@ export class Program {
    * Hessian-vector product H·v of one scalar output by forward-over-reverse: two AD passes, no Hessian.
    * `vector` holds a direction per input (missing: zero, never materialised), or a batch [k, ...input]
    * of directions; the result has an entry for every input in `wrt` (default all), and only those parts
-   * of H·v and of the gradient are computed.
+   * of H·v and of the gradient are computed. `gradient: false` skips the gradient (its record is then
+   * empty), which saves a matrix product per weight the gradient flows back through.
    */
-  async hvp(inputs: Values, vector: Values, options: RunOptions & { output?: string; wrt?: readonly string[] } = {}): Promise<{ output: string; hvp: Record<string, Tensor>; gradient: Record<string, Tensor>; stats: RunStats }> {
+  async hvp(inputs: Values, vector: Values, options: RunOptions & { output?: string; wrt?: readonly string[]; gradient?: boolean } = {}): Promise<{ output: string; hvp: Record<string, Tensor>; gradient: Record<string, Tensor>; stats: RunStats }> {
     const output = this.scalarOutput(options.output, 'hvp').name;
     const seeds = this.seeds(vector, this.inputs, 'HVP direction');
     const wrt = this.selectPorts(options.wrt ?? this.inputs.map((p) => p.name), this.inputs, 'input');
-    const graph = this.derived('hvp', seeds.batch, { of: [output], wrt: [...seeds.values.keys()], parts: wrt.map((p) => p.name) });
+    const gradient = options.gradient ?? true;
+    const graph = this.derived('hvp', seeds.batch, { of: [output], wrt: [...seeds.values.keys()], parts: wrt.map((p) => p.name), gradient });
     const feed = this.inputValues(inputs);
     for (const [name, t] of seeds.values) feed.set(tangentName(name), t);
     const { values, stats } = await this.run(graph, feed, options);
     return {
       output,
       hvp: Object.fromEntries(wrt.map((p) => [p.name, values.get(hvpOutputName(p.name))!])),
-      gradient: Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])),
+      gradient: gradient ? Object.fromEntries(wrt.map((p) => [p.name, values.get(cotangentName(p.name))!])) : {},
       stats,
     };
   }

@@ -21,10 +21,17 @@ export interface MeasurePolicy {
    * for coarse timers (a browser's worker rounds to 0.1 ms). Unset: one call per sample.
    */
   readonly minSampleMs?: number;
+  /**
+   * Untimed calls after the checked cold run until they add up to this: JavaScript engines compile
+   * hot code in tiers, so a call that takes microseconds needs thousands of runs before its time is
+   * the steady state a user's loop sees. Every system gets the same warm-up. Unset: none.
+   */
+  readonly warmUpMs?: number;
 }
 
 const MAX_RUNS = 100;
 const MAX_CALLS_PER_SAMPLE = 1024;
+const MAX_WARM_UP_CALLS = 10_000;
 
 /** The time `calls` back-to-back calls take, and the last one's result. */
 async function sampleMs<T>(fn: () => Promise<T>, calls: number): Promise<{ ms: number; last: T }> {
@@ -59,6 +66,8 @@ export async function measure<T>(fn: () => Promise<T>, policy: MeasurePolicy): P
   const result = await fn();
   const coldMs = performance.now() - start;
   if (coldMs > policy.coldOnlyMs) return { ms: coldMs, runs: 1, warm: false, result, timed: [result] };
+  const warmUpStart = performance.now();
+  for (let i = 0; i < MAX_WARM_UP_CALLS && performance.now() - warmUpStart < (policy.warmUpMs ?? 0); i++) await fn();
   const minSampleMs = policy.minSampleMs ?? 0;
   let calls = 1;
   // Calibrating calls are extra warm-up: none unless asked for.

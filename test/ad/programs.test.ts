@@ -245,4 +245,19 @@ describe('HVP directions', () => {
     expect(size(['x'])).toBeLessThan(size());
     await expect(p.hvp(inputs, v, { wrt: ['z'] })).rejects.toThrow(/no input named 'z'/);
   });
+
+  it('`gradient: false` gives the same H·v without the gradient\'s last product or the output\'s sum', async () => {
+    const p = program('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 4, n: 3 });
+    const inputs = { W: [0, 1, 2, 3].map((i) => [0, 1, 2].map((j) => Math.sin(2 * i - j))), x: [0.25, 1, -2] };
+    const v = { x: [-1, 0.5, 3], W: [0, 1, 2, 3].map((i) => [1, 0, i]) };
+    const both = await p.hvp(inputs, v);
+    const alone = await p.hvp(inputs, v, { gradient: false });
+    expect(alone.gradient).toEqual({});
+    for (const name of ['x', 'W']) expectAllclose(alone.hvp[name].data, both.hvp[name].data, { rtol: 1e-14, atol: 1e-15 });
+    const graph = (gradient: boolean) => p.derived('hvp', [], { of: ['L'], gradient });
+    const count = (gradient: boolean, op: string) => graph(gradient).nodes.filter((n) => n.op === op).length;
+    expect(graph(false).outputs.map((o) => o.name).sort()).toEqual(['W.bar.dot', 'x.bar.dot']);
+    expect(count(false, 'matmul')).toBeLessThan(count(true, 'matmul'));
+    expect(count(false, 'sum')).toBe(0);
+  });
 });

@@ -121,6 +121,21 @@ describe('bench helpers', () => {
     expect(calls).toBe(4);
   });
 
+  it('warms a fast call up before timing it, and times from the call after', async () => {
+    let calls = 0;
+    const stamps: number[] = [];
+    const t = await measure(async () => {
+      stamps.push(performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return ++calls;
+    }, { repeats: 3, minMs: 0, budgetMs: 1e9, coldOnlyMs: 1e9, warmUpMs: 20 });
+    expect(t.runs).toBe(3);
+    // The cold call, untimed calls spanning the warm-up, then exactly the three timed ones.
+    expect(calls).toBeGreaterThan(5);
+    expect(stamps[calls - 4] - stamps[0]).toBeGreaterThanOrEqual(19);
+    expect(t.timed).toEqual([calls - 2, calls - 1, calls]);
+  });
+
   it('aligns columns', () => {
     const text = alignedTable(['a', 'bb'], [['xyz', '1'], ['w', '22']], 'lr');
     expect(text.split('\n')).toEqual(['a    bb', '---  --', 'xyz   1', 'w    22']);

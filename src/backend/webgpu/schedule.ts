@@ -1,4 +1,5 @@
 import type { Graph, NodeId } from '../../ir/graph.ts';
+import { shapesEqual } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 
 /** A matmul operand read straight from a stored tensor, possibly as its transpose (no copy). */
@@ -28,7 +29,7 @@ export interface Schedule {
 
 /**
  * Decides which nodes get buffers and groups the rest into fused kernels. A node is stored when it is
- * an input or output, a matmul or reduction result, a matmul operand, or read by several consumers
+ * an input or output, a matmul or reduction result, a matmul operand, or read by several kernels
  * (recomputing it in each would duplicate work). Everything else — elementwise math, broadcasts,
  * reshapes, transposes — is inlined into the kernel of the stored node that consumes it. Kernels whose
  * inlined trees would read more buffers than the device binds are split by storing a subtree.
@@ -74,6 +75,7 @@ export function schedule(graph: Graph, maxStorageBuffers: number): Schedule {
     }
   };
   for (const n of graph.nodes) if (n.op === 'matmul') operands.set(n.id, [resolve(n.args[0]), resolve(n.args[1])]);
+  inlineSharedWithinOneKernel(graph, stored, new Set([...operands.values()].flat().map((o) => o.storage)));
 
   // Split kernels that would read too many buffers: store the argument subtree that reads the most.
   const maxReads = maxStorageBuffers - 1;
@@ -116,4 +118,42 @@ export function schedule(graph: Graph, maxStorageBuffers: number): Schedule {
     }
   }
   return { steps, stored, owner };
+}
+
+/**
+ * Un-stores values that several consumers read when all of them end up in one kernel reading the value
+ * at that kernel's own index: the fused kernel computes it once, as a `let` (emit.ts memoises per node
+ * and index). An HVP's tanh, its slope and their tangents feed one another and then one product, so
+ * its elementwise steps become one dispatch instead of four. `pinned` values (matmul operands and
+ * outputs) keep their buffers.
+ */
+function inlineSharedWithinOneKernel(graph: Graph, stored: Set<NodeId>, pinned: ReadonlySet<NodeId>): void {
+  const consumers: NodeId[][] = graph.nodes.map(() => []);
+  for (const n of graph.nodes) for (const a of new Set(n.args)) consumers[a].push(n.id);
+  for (const p of graph.outputs) consumers[p.id].push(-1);
+  const fusible = (id: NodeId) => {
+    const op = graph.nodes[id].op;
+    return op !== 'input' && op !== 'const' && (PRIMITIVES[op].wgsl.kind === 'elementwise' || PRIMITIVES[op].wgsl.kind === 'index');
+  };
+  // The kernel that reads each value at its own linear index, or -1 (several kernels, another index, or none).
+  const kernelOf = new Int32Array(graph.nodes.length).fill(-1);
+  // Does `consumer` read `arg` at the index it is computed at? Reshapes and equal-shape elementwise
+  // steps do; a reduction's load reads its argument at the load's index.
+  const sameIndex = (arg: NodeId, consumer: NodeId) => {
+    const c = graph.nodes[consumer];
+    if (c.op === 'input' || c.op === 'const') return false;
+    const kind = PRIMITIVES[c.op].wgsl.kind;
+    if (kind === 'reduce' || c.op === 'reshape') return true;
+    return kind === 'elementwise' && shapesEqual(c.shape, graph.nodes[arg].shape);
+  };
+  for (let id = graph.nodes.length - 1; id >= 0; id--) {
+    if (!fusible(id)) continue;
+    const kernels = new Set(consumers[id].map((c) => {
+      if (c < 0 || !sameIndex(id, c)) return -1;
+      return stored.has(c) ? (fusible(c) || PRIMITIVES[graph.nodes[c].op].wgsl.kind === 'reduce' ? c : -1) : kernelOf[c];
+    }));
+    const only = kernels.size === 1 ? [...kernels][0] : -1;
+    if (stored.has(id) && !pinned.has(id) && only >= 0) stored.delete(id);
+    kernelOf[id] = stored.has(id) ? id : only;
+  }
 }

@@ -29,8 +29,9 @@ export async function runOurs(t: PeerTask, inputs: HostInputs, backend: Backend,
       const mode = t.task === 'jacfwd' ? 'fwd' : 'rev';
       return (await jacobian(program, values, { ...options, mode, wrt: ['x'], foldSeeds })).jacobian.y.x.data;
     }
-    // Only x's part, like a peer's jvp(grad(f)) of f as a function of x (W fixed): no gradient w.r.t. W.
-    case 'hvp': return (await program.hvp(values, { x: inputs.v }, { ...options, wrt: ['x'] })).hvp.x.data;
+    // Only x's part and no gradient, like a peer's jit(jvp(grad(f))) of f as a function of x (W fixed)
+    // that returns H v alone.
+    case 'hvp': return (await program.hvp(values, { x: inputs.v }, { ...options, wrt: ['x'], gradient: false })).hvp.x.data;
     default: return t.task satisfies never;
   }
 }

@@ -65,7 +65,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
     sides: choose(values.sides, SIDES, '--sides'),
     policy: preset === 'quick'
       ? { repeats, minMs: 0, budgetMs: 1000, coldOnlyMs: 60_000 }
-      : { repeats, minMs: 100, budgetMs: 2000, coldOnlyMs: 20_000 },
+      : { repeats, minMs: 100, budgetMs: 2000, coldOnlyMs: 20_000, warmUpMs: 200 },
     json,
   };
 }
