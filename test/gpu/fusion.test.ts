@@ -104,7 +104,7 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     expectAllclose(out.get('x.bar.dot')!.data, want.data, { rtol: 1e-4, atol: 1e-4 });
   });
 
-  it('a repeated run creates no bind group or buffer, and overlapping runs of one graph each get their own answer', async () => {
+  it('a repeated run creates no bind group, buffer or query set, and overlapping runs of one graph each get their own answer', async () => {
     const p = compileOrThrow(`${LAYER}\noutput loss = sum(y * y)`, { m: 40, n: 33 });
     const graph = p.derived('hvp', [], { of: ['loss'] });
     const feeds = [1, 2, 3].map((seed) => new Map([...inputsOf(p, seed), ...inputsOf(p, seed + 10)].map(([k, t]) => [k, t])));
@@ -122,12 +122,14 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     const { device } = rt!.gpu;
     const groups = vi.spyOn(device, 'createBindGroup');
     const buffers = vi.spyOn(device, 'createBuffer');
+    const querySets = vi.spyOn(device, 'createQuerySet');
     try {
       check(await rt!.run(graph, withDirections[1]), withDirections[1], 'second run');
       expect(groups, 'bind groups made by a repeated run').not.toHaveBeenCalled();
-      // Only the read-back buffers (one per output) and the timestamp buffers are made per run.
-      const perRun = graph.outputs.length + (rt!.gpu.info.timestamps ? 2 : 0);
-      expect(buffers).toHaveBeenCalledTimes(perRun);
+      // Every output and the kernel times come back through one pooled read-back buffer.
+      expect(buffers, 'buffers made by a repeated run').not.toHaveBeenCalled();
+      expect(querySets, 'query sets made by a repeated run').not.toHaveBeenCalled();
+      expect(rt!.lastProfile?.kernels.every((k) => k.ms === null || k.ms >= 0)).toBe(true);
 
       // Three runs in flight at once: each must read its own inputs, whatever buffers the pool hands out.
       const outs = await Promise.all(withDirections.map((feed) => rt!.run(graph, feed)));
@@ -136,6 +138,7 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     } finally {
       groups.mockRestore();
       buffers.mockRestore();
+      querySets.mockRestore();
     }
   });
 });

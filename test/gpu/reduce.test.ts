@@ -124,8 +124,8 @@ function reference(spec: ReduceSpec, x: Float32Array): { expected: Float64Array;
 }
 
 /** Runs `spec` on the GPU with the plain loader and checks it against the CPU reference. */
-async function checkReduce(spec: ReduceSpec, x: Float32Array<ArrayBuffer>, limits = LIMITS): Promise<ReducePlan> {
-  const plan = planReduce(spec, defaultLoad(), limits);
+async function checkReduce(spec: ReduceSpec, x: Float32Array<ArrayBuffer>, limits = LIMITS, softwareAdapter = false): Promise<ReducePlan> {
+  const plan = planReduce(spec, defaultLoad(), limits, softwareAdapter);
   const { expected, absSum } = reference(spec, x);
   const actual = await runPlan(device!, plan, [x], expected.length);
   const R = spec.axes.reduce((p, a) => p * spec.inShape[a], 1);
@@ -192,6 +192,28 @@ describe.skipIf(device === null)('WebGPU reductions against the CPU reference', 
         expect(plan.partials, `${shape} split`).not.toBeNull();
       }
       expect(stages(planReduce({ op, inShape: [65536, 64], axes: [0] }, defaultLoad(), LIMITS))).toHaveLength(3);
+    });
+
+    it('the software-adapter plans: one thread per result, split only into long chunks', async () => {
+      const cases: [number[], number[]][] = [
+        [[64], [0]],
+        [[1 << 20], [0]],
+        [[4, 100_000], [1]],
+        [[100_000, 4], [0]],
+        [[65536, 64], [0]],
+        [[30, 3, 7000], [0, 2]],
+        [[257, 1000], [1]],
+        [[3, 65, 257], [0, 2]],
+      ];
+      for (const [shape, axes] of cases) {
+        const plan = await checkReduce({ op, inShape: shape, axes }, randomInput(shape.reduce((p, d) => p * d, 1), shape[1] ?? 3), LIMITS, true);
+        for (const stage of stages(plan)) expect(stage.code, `${shape}`).not.toMatch(/workgroupBarrier/);
+      }
+      // A short sum is one thread; a long one is at least four workgroups of 1024-element chunks.
+      expect(planReduce({ op, inShape: [64], axes: [0] }, defaultLoad(), LIMITS, true).partials).toBeNull();
+      const long = planReduce({ op, inShape: [1 << 20], axes: [0] }, defaultLoad(), LIMITS, true);
+      expect(long.workgroups[0]).toBeGreaterThanOrEqual(4);
+      expect(long.partials!.count).toBe(1024);
     });
 
     it('a tiny maxComputeWorkgroupsPerDimension folds the grid into y and z', async () => {

@@ -175,7 +175,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         const { M, N, K, transA, transB } = m.specs[0];
         const load = emitProductLoad(graph, matvec, 2);
         const inShape = matvec.layout === 'ok' ? [matvec.outputs, K] : [K, matvec.outputs];
-        const plan = planReduce({ op: 'sum', inShape, axes: [matvec.layout === 'ok' ? 1 : 0] }, load.source, limits);
+        const plan = planReduce({ op: 'sum', inShape, axes: [matvec.layout === 'ok' ? 1 : 0] }, load.source, limits, softwareAdapter);
         const op = (trans: boolean) => (trans ? 'T' : 'N');
         pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
       } else {
@@ -190,7 +190,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
       const inShape = graph.nodes[n.args[0]].shape;
       const axes = n.params.axes.map((a) => normalizeAxis(a, inShape.length)!).sort((x, y) => x - y);
       const load = emitReduceLoad(graph, sched, step.node, 2);
-      pushReduction(planReduce({ op: lowering.op, inShape, axes }, load.source, limits), load.reads.map(own), step.node);
+      pushReduction(planReduce({ op: lowering.op, inShape, axes }, load.source, limits, softwareAdapter), load.reads.map(own), step.node);
     }
   }
 

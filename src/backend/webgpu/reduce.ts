@@ -61,6 +61,15 @@ const COALESCED_LANES = 32;
 const MAX_CHUNKS = 1024;
 /** An innermost kept run at least this long gives coalesced reads with one thread per output. */
 const COALESCED_RUN = 32;
+/**
+ * Software adapters (a CPU running WGSL): threads per workgroup run one after another on one core, and
+ * a barrier is a context switch, so one thread owns each result and no tree is built. A reduction is
+ * split only when its slots would not fill this many threads, and into chunks of at least
+ * SOFTWARE_CHUNK elements: enough workgroups for every core, each thread with a long loop. Measured on
+ * SwiftShader, a 64-element sum took 0.2 ms with a 16-lane tree.
+ */
+const SOFTWARE_THREADS = 4 * WORKGROUP;
+const SOFTWARE_CHUNK = 1024;
 
 const U32_LIMIT = 2 ** 32;
 
@@ -84,8 +93,9 @@ interface Group {
  *   range; neighbouring threads own neighbouring outputs, so their reads are coalesced. No tree.
  * - Too few threads for the GPU (e.g. everything into a scalar, or a sum over the leading axis of a
  *   narrow matrix): split the reduced range into chunks, and a second plan combines the partials.
+ * - `softwareAdapter`: one thread per output always (see SOFTWARE_THREADS).
  */
-export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComputeWorkgroupsPerDimension: number }): ReducePlan {
+export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter = false): ReducePlan {
   const { op, inShape, axes } = spec;
   checkSpec(spec);
   if (numel(inShape) >= U32_LIMIT) throw new RangeError(`planReduce: [${inShape.join(', ')}] has too many elements for u32 indices`);
@@ -95,10 +105,14 @@ export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComput
 
   const innermostKept = kept.length > 0 && (reduced.length === 0 || kept[0].stride < reduced[0].stride);
   // About PER_LANE loads per lane, but at least a coalescing warp's worth of lanes (while each gets 4).
-  const lanes = innermostKept && kept[0].size >= COALESCED_RUN ? 1 : clamp(floorPow2(R / PER_LANE), Math.min(COALESCED_LANES, floorPow2(R / 4)), WORKGROUP);
+  const lanes = softwareAdapter || (innermostKept && kept[0].size >= COALESCED_RUN) ? 1 : clamp(floorPow2(R / PER_LANE), Math.min(COALESCED_LANES, floorPow2(R / 4)), WORKGROUP);
 
   // Chunks per output: enough threads to fill the GPU, each lane still doing PER_LANE loads.
-  const wanted = outputs === 0 ? 1 : Math.min(Math.ceil(TARGET_THREADS / (outputs * lanes)), Math.floor(R / (lanes * PER_LANE)), MAX_CHUNKS);
+  const wanted = outputs === 0
+    ? 1
+    : softwareAdapter
+      ? Math.min(Math.ceil(SOFTWARE_THREADS / outputs), Math.floor(R / SOFTWARE_CHUNK), MAX_CHUNKS)
+      : Math.min(Math.ceil(TARGET_THREADS / (outputs * lanes)), Math.floor(R / (lanes * PER_LANE)), MAX_CHUNKS);
   // Chunk lengths are a multiple of `lanes`, so every lane of a slot does the same number of loads.
   const chunk = wanted > 1 ? Math.ceil(R / wanted / lanes) * lanes : R;
   const chunks = wanted > 1 ? Math.ceil(R / chunk) : 1;
@@ -115,7 +129,7 @@ export function planReduce(spec: ReduceSpec, loadFn: string, limits: { maxComput
       ? null
       : {
           count: slots,
-          finish: planReduce({ op, inShape: outputs === 1 ? [chunks] : [chunks, outputs], axes: [0] }, defaultLoad(), limits),
+          finish: planReduce({ op, inShape: outputs === 1 ? [chunks] : [chunks, outputs], axes: [0] }, defaultLoad(), limits, softwareAdapter),
         };
   return {
     label: chunks === 1 ? label : `${label}, ${chunks} chunks`,

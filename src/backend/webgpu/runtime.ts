@@ -1,4 +1,5 @@
 import type { Graph } from '../../ir/graph.ts';
+import { numel } from '../../ir/shape.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
@@ -17,6 +18,9 @@ const withoutComments = (code: string) => code.replace(/[ \t]*\/\/[^\n]*/g, '');
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 /** Pooled buffers kept between runs, at most this many bytes (the rest are destroyed). */
 const POOL_LIMIT = 512 * 2 ** 20;
+/** Read-back buffers kept per size, and the largest kept (bigger ones are made for one run). */
+const READBACKS_PER_SIZE = 4;
+const READBACK_POOL_MAX = 16 * 2 ** 20;
 /** WebGPU's largest minUniformBufferOffsetAlignment: each launch's uniforms start on such a boundary. */
 const UNIFORM_ALIGN = 256;
 
@@ -32,6 +36,18 @@ interface Bindings {
   readonly offsets: readonly number[];
   slots: GPUBuffer[];
   groups: GPUBindGroup[];
+  /**
+   * Timestamp queries (two per launch) and the buffer they resolve into, reused by every run: runs of
+   * one plan resolve and copy their times in queue order, so they never read each other's.
+   */
+  readonly timing: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
+}
+
+/** Where a run's outputs, then its kernel times, sit in its one read-back buffer. */
+interface ReadbackLayout {
+  readonly offsets: readonly number[];
+  readonly timesAt: number;
+  readonly bytes: number;
 }
 
 /**
@@ -43,6 +59,8 @@ export class GpuRuntime {
   private readonly plans = new WeakMap<Graph, ExecPlan>();
   private readonly bindings = new WeakMap<ExecPlan, Bindings>();
   private readonly pool = new Map<number, GPUBuffer[]>();
+  /** Mappable read-back buffers by size: a run copies all its outputs into one and maps it once. */
+  private readonly readbacks = new Map<number, GPUBuffer[]>();
   /** Pipelines compiled so far (a second compile of the same program adds none). */
   compiledPipelines = 0;
   lastProfile: Profile | null = null;
@@ -127,10 +145,33 @@ export class GpuRuntime {
         const words = l.plan.uniforms;
         if (uniforms !== null && l.bindings.includes('uniforms')) this.gpu.device.queue.writeBuffer(uniforms, offsets[i], words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
       });
-      b = { uniforms, offsets, slots: [], groups: [] };
+      const count = 2 * plan.launches.length;
+      const timing = this.gpu.info.timestamps && count > 0
+        ? {
+            queries: this.gpu.device.createQuerySet({ type: 'timestamp', count }),
+            resolved: this.gpu.device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'timestamps' }),
+          }
+        : null;
+      b = { uniforms, offsets, slots: [], groups: [], timing };
       this.bindings.set(plan, b);
     }
     return b;
+  }
+
+  private takeReadback(bytes: number): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 256) * 256);
+    return this.readbacks.get(size)?.pop() ?? this.gpu.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'read-back' });
+  }
+
+  /** Keeps a few read-back buffers of each size (enough for runs in flight at once); the rest are destroyed. */
+  private giveBackReadback(buffer: GPUBuffer): void {
+    const list = this.readbacks.get(buffer.size) ?? [];
+    if (list.length >= READBACKS_PER_SIZE || buffer.size > READBACK_POOL_MAX) {
+      buffer.destroy();
+      return;
+    }
+    list.push(buffer);
+    this.readbacks.set(buffer.size, list);
   }
 
   private release(buffer: GPUBuffer): void {
@@ -168,7 +209,6 @@ export class GpuRuntime {
       cached.slots = slots;
       cached.groups = [];
     }
-    const temporary: GPUBuffer[] = [];
     const bufferOf = (v: number) => slots[plan.slotOf.get(v)!];
     for (const p of graph.inputs) {
       const t = inputs.get(p.name);
@@ -177,8 +217,7 @@ export class GpuRuntime {
       device.queue.writeBuffer(bufferOf(p.id), 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     }
 
-    const timestamps = this.gpu.info.timestamps && plan.launches.length > 0;
-    const querySet = timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 * plan.launches.length }) : null;
+    const querySet = cached.timing?.queries ?? null;
     const encoder = device.createCommandEncoder({ label: 'gradient-lab run' });
     plan.launches.forEach((launch, i) => {
       const pipeline = pipelines[i];
@@ -201,16 +240,14 @@ export class GpuRuntime {
       pass.end();
     });
 
-    const outputs = graph.outputs.map((p) => ({ port: p, owner: plan.schedule.owner.get(p.id)!, bytes: 4 * graph.nodes[p.id].shape.reduce((a, b) => a * b, 1) }));
-    const staging = outputs.map((o) => device.createBuffer({ size: Math.max(16, Math.ceil(o.bytes / 4) * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
-    outputs.forEach((o, i) => encoder.copyBufferToBuffer(bufferOf(o.owner), 0, staging[i], 0, o.bytes));
-    let timeBuffer: GPUBuffer | null = null;
-    if (querySet) {
-      const resolve = device.createBuffer({ size: 16 * plan.launches.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      timeBuffer = device.createBuffer({ size: 16 * plan.launches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      encoder.resolveQuerySet(querySet, 0, 2 * plan.launches.length, resolve, 0);
-      encoder.copyBufferToBuffer(resolve, 0, timeBuffer, 0, 16 * plan.launches.length);
-      temporary.push(resolve);
+    const outputs = graph.outputs.map((p) => ({ port: p, owner: plan.schedule.owner.get(p.id)!, bytes: 4 * numel(graph.nodes[p.id].shape) }));
+    const layout = readbackLayout(outputs.map((o) => o.bytes), cached.timing === null ? 0 : 16 * plan.launches.length);
+    const readback = this.takeReadback(layout.bytes);
+    outputs.forEach((o, i) => o.bytes > 0 && encoder.copyBufferToBuffer(bufferOf(o.owner), 0, readback, layout.offsets[i], o.bytes));
+    if (cached.timing !== null) {
+      const { queries, resolved } = cached.timing;
+      encoder.resolveQuerySet(queries, 0, 2 * plan.launches.length, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, readback, layout.timesAt, 16 * plan.launches.length);
     }
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
@@ -218,8 +255,7 @@ export class GpuRuntime {
     const oom = await device.popErrorScope();
     const failure = validation ?? oom;
     if (failure !== null) {
-      staging.forEach((b) => b.destroy());
-      temporary.forEach((b) => b.destroy());
+      readback.destroy();
       slots.forEach((b) => b.destroy());
       throw new GpuError(oom !== null && validation === null ? 'out-of-memory' : 'validation', `WebGPU rejected the run: ${failure.message}`);
     }
@@ -229,30 +265,27 @@ export class GpuRuntime {
       void device.lost.then((info) => reject(new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`)));
     });
     try {
-      await Promise.race([Promise.all([...staging, ...(timeBuffer ? [timeBuffer] : [])].map((b) => b.mapAsync(GPUMapMode.READ))), lost]);
+      await Promise.race([readback.mapAsync(GPUMapMode.READ), lost]);
     } catch (err) {
-      staging.forEach((b) => b.destroy());
+      readback.destroy();
       throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
     }
     const wallMs = performance.now() - start;
+    const mapped = readback.getMappedRange();
     const values = new Map<string, Tensor>();
     outputs.forEach((o, i) => {
-      const data = new Float32Array(staging[i].getMappedRange(0, Math.ceil(o.bytes / 4) * 4).slice(0)).subarray(0, o.bytes / 4);
+      const data = new Float32Array(mapped.slice(layout.offsets[i], layout.offsets[i] + o.bytes));
       values.set(o.port.name, { shape: graph.nodes[o.port.id].shape, data });
-      staging[i].unmap();
-      staging[i].destroy();
     });
     let kernelMs: (number | null)[] = plan.launches.map(() => null);
     let gpuMs: number | null = null;
-    if (timeBuffer) {
-      const ticks = new BigInt64Array(timeBuffer.getMappedRange().slice(0));
+    if (cached.timing !== null) {
+      const ticks = new BigInt64Array(mapped.slice(layout.timesAt, layout.timesAt + 16 * plan.launches.length));
       kernelMs = plan.launches.map((_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
       gpuMs = Number(ticks[2 * plan.launches.length - 1] - ticks[0]) / 1e6;
-      timeBuffer.unmap();
-      timeBuffer.destroy();
-      querySet?.destroy();
     }
-    temporary.forEach((b) => b.destroy());
+    readback.unmap();
+    this.giveBackReadback(readback);
     slots.forEach((b) => this.release(b));
     this.lastProfile = {
       adapter: this.name,
@@ -267,7 +300,20 @@ export class GpuRuntime {
 
   /** Frees pooled buffers (the device itself is shared and stays). */
   dispose(): void {
-    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    for (const list of [...this.pool.values(), ...this.readbacks.values()]) for (const b of list) b.destroy();
     this.pool.clear();
+    this.readbacks.clear();
   }
+}
+
+/** Each output at a 256-byte boundary (copies need 4; this keeps views aligned), then the kernel times. */
+function readbackLayout(outputBytes: readonly number[], timeBytes: number): ReadbackLayout {
+  const align = (x: number) => Math.ceil(x / 256) * 256;
+  const offsets: number[] = [];
+  let end = 0;
+  for (const b of outputBytes) {
+    offsets.push(end);
+    end = align(end + b);
+  }
+  return { offsets, timesAt: end, bytes: end + timeBytes };
 }

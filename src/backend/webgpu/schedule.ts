@@ -131,26 +131,25 @@ function inlineSharedWithinOneKernel(graph: Graph, stored: Set<NodeId>, pinned: 
   const consumers: NodeId[][] = graph.nodes.map(() => []);
   for (const n of graph.nodes) for (const a of new Set(n.args)) consumers[a].push(n.id);
   for (const p of graph.outputs) consumers[p.id].push(-1);
-  const fusible = (id: NodeId) => {
+  const kindOf = (id: NodeId) => {
     const op = graph.nodes[id].op;
-    return op !== 'input' && op !== 'const' && (PRIMITIVES[op].wgsl.kind === 'elementwise' || PRIMITIVES[op].wgsl.kind === 'index');
+    return op === 'input' || op === 'const' ? null : PRIMITIVES[op].wgsl.kind;
   };
+  const fusible = (id: NodeId) => kindOf(id) === 'elementwise' || kindOf(id) === 'index';
   // The kernel that reads each value at its own linear index, or -1 (several kernels, another index, or none).
   const kernelOf = new Int32Array(graph.nodes.length).fill(-1);
   // Does `consumer` read `arg` at the index it is computed at? Reshapes and equal-shape elementwise
   // steps do; a reduction's load reads its argument at the load's index.
   const sameIndex = (arg: NodeId, consumer: NodeId) => {
     const c = graph.nodes[consumer];
-    if (c.op === 'input' || c.op === 'const') return false;
-    const kind = PRIMITIVES[c.op].wgsl.kind;
-    if (kind === 'reduce' || c.op === 'reshape') return true;
-    return kind === 'elementwise' && shapesEqual(c.shape, graph.nodes[arg].shape);
+    if (kindOf(consumer) === 'reduce' || c.op === 'reshape') return true;
+    return kindOf(consumer) === 'elementwise' && shapesEqual(c.shape, graph.nodes[arg].shape);
   };
   for (let id = graph.nodes.length - 1; id >= 0; id--) {
     if (!fusible(id)) continue;
     const kernels = new Set(consumers[id].map((c) => {
       if (c < 0 || !sameIndex(id, c)) return -1;
-      return stored.has(c) ? (fusible(c) || PRIMITIVES[graph.nodes[c].op].wgsl.kind === 'reduce' ? c : -1) : kernelOf[c];
+      return stored.has(c) ? (fusible(c) || kindOf(c) === 'reduce' ? c : -1) : kernelOf[c];
     }));
     const only = kernels.size === 1 ? [...kernels][0] : -1;
     if (stored.has(id) && !pinned.has(id) && only >= 0) stored.delete(id);
