@@ -314,6 +314,27 @@ describe('WebAssembly matrix times one vector (no packing)', () => {
   });
 });
 
+describe('WebAssembly matrix times two vectors at once (matvec2)', () => {
+  it('each result has the bits of its own single-vector product, f64 and f32, at ragged sizes', () => {
+    for (const rows of [1, 2, 3, 5, 8, 9, 17, 33, 70]) {
+      for (const K of [1, 2, 3, 4, 5, 7, 9, 64, 257, 1001]) {
+        for (const dtype of ['f64', 'f32'] as const) {
+          // Two stacked vectors times a matrix stored along k: C[2, rows] = V[2, K] · Rᵀ.
+          const pair = randomProduct(2, rows, K, false, true, rows * K, dtype);
+          const got = run(wasmOnly, pair, dtype);
+          for (const t of [0, 1]) {
+            const one: Product = { ...pair, M: 1, a: { ...pair.a, offset: pair.a.offset + t * K } };
+            const single = run(wasmOnly, one, dtype);
+            expect(Array.from(got.subarray(t * rows, (t + 1) * rows)), `${dtype} ${label(pair)} vector ${t}`).toEqual(Array.from(single));
+          }
+          if (dtype === 'f64') expect(Array.from(got), label(pair)).toEqual(Array.from(run(gemm, pair, dtype)));
+          else expectWithinF32Bound(got, pair, label(pair));
+        }
+      }
+    }
+  });
+});
+
 describe('WebAssembly packing kernels', () => {
   // Vectors side by side (stride one value), along k (kStride one value: the transposing SIMD path, with
   // K mod lanes steps left over), and neither (a value at a time).

@@ -52,7 +52,9 @@ function roundedLike(c: FloatArray, x: GemmOperand, count: number): GemmOperand 
  */
 export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   const mode = gemmMode();
-  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, M === 1 || N === 1));
+  // Unpacked: one row or column of C, or two rows of a matrix stored along k (wasmGemm's matvec kernels).
+  const unpacked = M === 1 || N === 1 || (M === 2 && !a.trans && b.trans);
+  const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, unpacked));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
   gemm(M, N, K, roundedLike(c, a, M * K), roundedLike(c, b, K * N), c, cOffset);
 }

@@ -49,6 +49,8 @@ export interface GemmKernelExports {
   packB(src: number, dst: number, panels: number, K: number, strideBytes: number, kStrideBytes: number): void;
   /** A row-major matrix times a vector, with no packing; see matvecKernel in matvec-kernel.ts. */
   matvec(r: number, v: number, y: number, passes: number, kBlocks: number, rowBytes: number): void;
+  /** The same for two vectors (vBytes apart, results yBytes apart), reading the matrix once. */
+  matvec2(r: number, v: number, y: number, passes: number, kBlocks: number, rowBytes: number, vBytes: number, yBytes: number): void;
   /** A vector times a row-major matrix, with no packing; see axpyMatvecKernel in matvec-kernel.ts. */
   axpyMatvec(b: number, v: number, y: number, passes: number, K: number, rowBytes: number): void;
   /** f32 kernel only: packA and packB from f64 values, rounding each to f32 (strides in f64 bytes). */
@@ -129,7 +131,7 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 }
 
 /**
- * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, axpyMatvec (and for f32, packAFromF64 and packBFromF64); with its
+ * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, matvec2, axpyMatvec (and for f32, packAFromF64 and packBFromF64); with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -140,6 +142,7 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, s.rows), exportName: 'packA' },
     { params: i32s(6), results: [], code: packFullPanels(s.dtype, tileCols(s)), exportName: 'packB' },
     { params: i32s(6), results: [], code: matvecKernel(s.dtype), exportName: 'matvec' },
+    { params: i32s(8), results: [], code: matvecKernel(s.dtype, 2), exportName: 'matvec2' },
     { params: i32s(6), results: [], code: axpyMatvecKernel(s.dtype), exportName: 'axpyMatvec' },
     ...(s.dtype === 'f32' ? [
       { params: i32s(6), results: [], code: packFullPanels('f32', s.rows, 'f64'), exportName: 'packAFromF64' },

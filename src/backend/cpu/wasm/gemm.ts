@@ -94,10 +94,11 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
     c.fill(0, cOffset, cOffset + M * N);
     return true;
   }
-  // One row of C with B stored transposed (xᵀ Wᵀ), or one column of C with A stored untransposed (W x):
-  // a matrix whose rows run along k, times one vector.
-  if (M === 1 && b.trans) return withDType(dtype, b, K * N, (r) => withDType(dtype, a, K, (v) => wasmMatvec(kernel, dtype, N, K, r, v, c, cOffset)));
-  if (N === 1 && !a.trans) return withDType(dtype, a, M * K, (r) => withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, r, v, c, cOffset)));
+  // One row of C, or two with A's rows stored one after the other, with B stored transposed (xᵀ Wᵀ: W x,
+  // or W x and W ẋ stacked), or one column of C with A stored untransposed (W x): a matrix whose rows run
+  // along k, times one or two vectors.
+  if ((M === 1 || (M === 2 && !a.trans)) && b.trans) return withDType(dtype, b, K * N, (r) => withDType(dtype, a, M * K, (v) => wasmMatvec(kernel, dtype, N, K, r, v, M as 1 | 2, c, cOffset)));
+  if (N === 1 && !a.trans) return withDType(dtype, a, M * K, (r) => withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, r, v, 1, c, cOffset)));
   // One row of C with B stored as it is (xᵀ W), or one column with A stored transposed: a vector times a
   // matrix whose rows run along C.
   if (M === 1) return withDType(dtype, b, K * N, (m) => withDType(dtype, a, K, (v) => wasmAxpyMatvec(kernel, dtype, N, K, m, v, c, cOffset)));
@@ -167,37 +168,39 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
 
 /**
  * y = R v for R (`rows` × K, row-major at `r`'s offset) and the K values of `v`, into `c` at `cOffset`, by
- * the matvec kernel (matvec-kernel.ts). R is copied in with its rows padded with zeros to whole blocks of
- * k, and zero rows to whole passes; the padding adds +0 · 0 = +0 to sums that started at +0 and so can
- * never be −0: the bits are unchanged.
+ * the matvec kernel (matvec-kernel.ts); with `count` = 2, `v` holds two vectors one after the other and
+ * `c` gets their two results one after the other, R read once for both (matvec2). R is copied in with
+ * its rows padded with zeros to whole blocks of k, and zero rows to whole passes; the padding adds
+ * +0 · 0 = +0 to sums that started at +0 and so can never be −0: the bits are unchanged.
  */
-function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: number, r: GemmOperand, v: GemmOperand, c: FloatArray, cOffset: number): boolean {
+function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: number, r: GemmOperand, v: GemmOperand, count: 1 | 2, c: FloatArray, cOffset: number): boolean {
   const lanes = LANES[dtype];
   const Kp = roundUp(K, lanes);
   const rowsP = roundUp(rows, MATVEC_ROWS[dtype]);
   const bytes = dtype === 'f32' ? 4 : 8;
   const vStart = rowsP * Kp;
-  const yStart = vStart + Kp;
-  if (!ensureMemory(kernel, (yStart + rowsP) * bytes)) return false;
+  const yStart = vStart + count * Kp;
+  if (!ensureMemory(kernel, (yStart + count * rowsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
   copyPaddedRows(mem, r, rows, K, Kp);
   mem.fill(0, rows * Kp, vStart);
-  mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
-  mem.fill(0, vStart + K, yStart);
-  kernel.matvec(0, vStart * bytes, yStart * bytes, rowsP / MATVEC_ROWS[dtype], Kp / lanes, Kp * bytes);
-  c.set(mem.subarray(yStart, yStart + rows), cOffset);
+  copyPaddedRows(mem, v, count, K, Kp, vStart);
+  const passes = rowsP / MATVEC_ROWS[dtype];
+  if (count === 1) kernel.matvec(0, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes);
+  else kernel.matvec2(0, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes, Kp * bytes, rowsP * bytes);
+  for (let t = 0; t < count; t++) c.set(mem.subarray(yStart + t * rowsP, yStart + t * rowsP + rows), cOffset + t * rows);
   return true;
 }
 
-/** `rows` rows of `width` values from `src` into `mem` from 0, each padded with zeros to `stride`. */
-function copyPaddedRows(mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number): void {
+/** `rows` rows of `width` values from `src` into `mem` from `start`, each padded with zeros to `stride`. */
+function copyPaddedRows(mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number, start = 0): void {
   if (stride === width) {
-    mem.set(src.data.subarray(src.offset, src.offset + rows * width), 0);
+    mem.set(src.data.subarray(src.offset, src.offset + rows * width), start);
     return;
   }
   for (let i = 0; i < rows; i++) {
-    mem.set(src.data.subarray(src.offset + i * width, src.offset + (i + 1) * width), i * stride);
-    mem.fill(0, i * stride + width, (i + 1) * stride);
+    mem.set(src.data.subarray(src.offset + i * width, src.offset + (i + 1) * width), start + i * stride);
+    mem.fill(0, start + i * stride + width, start + (i + 1) * stride);
   }
 }
 
