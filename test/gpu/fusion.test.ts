@@ -49,8 +49,10 @@ describe('fusion: kernels planned for small programs (no device needed)', () => 
     // Without the gradient, every elementwise step between the products is one kernel that computes
     // each shared value (tanh, its slope, their tangents) once, in registers.
     const alone = listKernels(p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'], gradient: false })).kernels;
-    expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'matvec', 'elementwise', 'matvec']);
-    expect(alone[2].code.match(/gl_tanh\(/g)).toHaveLength(2); // the helper's definition and one call
+    // W x and W ẋ share one dispatch (matvec-rows-pair.wgsl).
+    expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise', 'matvec']);
+    expect(alone[0].label).toContain('two vectors');
+    expect(alone[1].code.match(/gl_tanh\(/g)).toHaveLength(2); // the helper's definition and one call
     // Read by anything else, it is stored once.
     const mixed = compileOrThrow('input W[n, n]\ninput x[n]\noutput y = transpose(W) @ x\noutput z = sum(transpose(W) * W)', { n: 8 });
     expect(listKernels(mixed.graph).kernels.some((k) => k.label.startsWith('elementwise'))).toBe(true);
@@ -93,12 +95,12 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     expect(rt!.compiledPipelines, 'the same source compiled again').toBe(compiled);
   });
 
-  it('an HVP without its gradient runs in four dispatches and matches the f64 interpreter', async () => {
+  it('an HVP without its gradient runs in three dispatches and matches the f64 interpreter', async () => {
     const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 96, n: 80 });
     const graph = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'], gradient: false });
     const feed = new Map([...inputsOf(p, 3), ['x.dot', inputsOf(p, 4).get('x')!]]);
     const out = await rt!.run(graph, feed);
-    expect(rt!.lastProfile?.dispatches).toBe(4);
+    expect(rt!.lastProfile?.dispatches).toBe(3);
     const want = interpret(graph, feed, 'f64').get('x.bar.dot')!;
     // Second derivatives through tanh in f32 (measured ≤ 1.1e-5 relative in the test below).
     expectAllclose(out.get('x.bar.dot')!.data, want.data, { rtol: 1e-4, atol: 1e-4 });

@@ -118,7 +118,39 @@ describe('matrix-vector products are planned as matvec kernels or fused reductio
   });
 });
 
+describe('two products with one matrix, side by side, share a dispatch', () => {
+  const LAYER = 'input W[m, n]\ninput x[n]\noutput y = W @ x';
+  it('a JVP of W @ x is one pair kernel; apart, different matrices or a dependent vector are not paired', () => {
+    const jvp = compileOrThrow(LAYER, { m: 68, n: 256 }).derived('jvp', [], { wrt: ['x'] });
+    expect(labels(jvp)).toEqual(['matvec [68×256]·[256], 16 lanes per 4 rows, two vectors']);
+    // W' (W @ x): the second product's vector is the first's result, so they cannot share a pass.
+    const chained = compileOrThrow('input W[n, n]\ninput x[n]\noutput y = W @ (W @ x)', { n: 64 });
+    expect(labels(chained.graph)).toEqual(['matvec [64×64]·[64], 16 lanes per 4 rows', 'matvec [64×64]·[64], 16 lanes per 4 rows']);
+    const two = compileOrThrow('input A[n, n]\ninput B[n, n]\ninput x[n]\noutput y = A @ x\noutput z = B @ x', { n: 64 });
+    expect(labels(two.graph).every((l) => !l.includes('two vectors'))).toBe(true);
+    // Rows along C (Wᵀ v) keep one vector per dispatch.
+    const cols = compileOrThrow('input W[n, m]\ninput x[n]\noutput y = transpose(W) @ x', { n: 64, m: 64 }).derived('jvp', [], { wrt: ['x'] });
+    expect(labels(cols).every((l) => !l.includes('two vectors'))).toBe(true);
+  });
+});
+
 describe.skipIf(rt === null)('matrix-vector products on the device match the CPU f64 reference', () => {
+  it('a pair of products with one matrix gives each product\'s answer, planned both ways', async () => {
+    for (const { softwareAdapter, runtime } of strategies) {
+      for (const sizes of [{ m: 16, n: 4 }, { m: 68, n: 256 }, { m: 1000, n: 8 }, { m: 63, n: 1024 }]) {
+        const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput y = tanh(W @ x)', sizes);
+        const graph = p.derived('jvp', [], { wrt: ['x'] });
+        const inputs = feed(graph, {}, sizes.m + sizes.n, 1);
+        const gpu = await runtime.run(graph, inputs);
+        expect(runtime.lastProfile!.kernels[0].label, JSON.stringify(sizes)).toContain('two vectors');
+        const cpu = interpret(graph, inputs, 'f64');
+        for (const port of graph.outputs) {
+          expectAllclose(gpu.get(port.name)!.data, cpu.get(port.name)!.data, gpuTolerance('transcendental', graph), `${softwareAdapter ? 'software' : 'GPU'} ${JSON.stringify(sizes)} ${port.name}`);
+        }
+      }
+    }
+  });
+
   for (const [name, source] of Object.entries(CASES)) {
     for (const { softwareAdapter, runtime } of strategies) {
       it(`${name} at sizes ${SIZES.join(', ')} and vec4-aligned shapes, planned for a ${softwareAdapter ? 'software adapter' : 'GPU'}`, async () => {

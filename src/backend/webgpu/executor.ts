@@ -7,9 +7,9 @@ import type { GpuInfo } from './device.ts';
 import { emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { planMatmul, type MatmulSpec } from './matmul.ts';
-import { matvecApplies, planMatvec, type MatvecSpec } from './matvec.ts';
+import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
-import { schedule, type Operand, type Schedule } from './schedule.ts';
+import { schedule, type Operand, type Schedule, type Step } from './schedule.ts';
 
 /** A buffer the run needs: a stored node's owner id, or a scratch id (≥ the graph's node count). */
 type ValueId = number;
@@ -18,7 +18,8 @@ type ValueId = number;
 export interface Launch {
   readonly plan: KernelPlan;
   readonly bindings: readonly (ValueId | 'uniforms')[];
-  readonly writes: ValueId;
+  /** The values it writes (two for a pair of matrix-vector products). */
+  readonly writes: readonly ValueId[];
 }
 
 /** Everything about running one graph that does not depend on the input values. */
@@ -131,6 +132,12 @@ function matvecOf(spec: MatmulSpec, first: NodeId, second: NodeId): ProductLoad 
   return { outputs, K, matrix, vector, layout: matrix.kStride === 1 ? 'ok' : 'ko' };
 }
 
+/** Whether two adjacent matrix-vector products can run as one pair: one row-major matrix, the same shape, and the second's vector not the first's result. */
+function pairable(a: { spec: MatvecSpec; matrix: NodeId }, b: { spec: MatvecSpec; matrix: NodeId; vector: NodeId }, first: NodeId): boolean {
+  return a.spec.layout === 'ok' && b.spec.layout === 'ok' && a.matrix === b.matrix && a.spec.matrixOffset === b.spec.matrixOffset
+    && a.spec.outputs === b.spec.outputs && a.spec.K === b.spec.K && b.vector !== first && b.spec.vectorOffset % 4 === 0;
+}
+
 /**
  * Plans kernels, buffers and their reuse for `graph` on this device. `softwareAdapter` (see
  * isSoftwareAdapter) picks strategies that suit a CPU running WGSL.
@@ -150,27 +157,44 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     for (;;) {
       const target = plan.partials === null ? node : scratch++;
       if (plan.partials !== null) bytes.set(target, 4 * plan.partials.count);
-      launches.push({ plan, bindings: [target, 'uniforms', ...reads], writes: target });
+      launches.push({ plan, bindings: [target, 'uniforms', ...reads], writes: [target] });
       if (plan.partials === null) break;
       reads = [target];
       plan = plan.partials.finish;
     }
   };
 
-  for (const step of sched.steps) {
+  /** The matrix-vector kernel's view of a matmul step, when it has one row or column and is vec4-aligned. */
+  const vec4Of = (step: Step | undefined): { spec: MatvecSpec; matrix: NodeId; vector: NodeId } | null => {
+    if (step?.kind !== 'matmul') return null;
+    const m = matmulLaunch(graph, step.node, step.a, step.b);
+    const mv = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
+    if (mv === null) return null;
+    const spec: MatvecSpec = { outputs: mv.outputs, K: mv.K, layout: mv.layout, matrixOffset: mv.matrix.offset, vectorOffset: mv.vector.offset };
+    return matvecApplies(spec) ? { spec, matrix: own(mv.matrix.node), vector: own(mv.vector.node) } : null;
+  };
+  // Views cost nothing; without them, products that follow one another are neighbours.
+  const steps = sched.steps.filter((s) => s.kind !== 'view');
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
     const n = graph.nodes[step.node];
-    if (step.kind === 'view') continue;
     if (step.kind === 'elementwise') {
       const k = emitElementwise(graph, sched, step.node, limits.maxComputeWorkgroupsPerDimension);
-      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: step.node });
+      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: [step.node] });
     } else if (step.kind === 'matmul') {
       const m = matmulLaunch(graph, step.node, step.a, step.b);
       // One launch only: the reduction writes its output from element 0 (no offset into C).
       const matvec = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
-      const vec4: MatvecSpec | null = matvec && { outputs: matvec.outputs, K: matvec.K, layout: matvec.layout, matrixOffset: matvec.matrix.offset, vectorOffset: matvec.vector.offset };
-      if (vec4 !== null && matvecApplies(vec4)) {
-        const plan = planMatvec(vec4, limits, softwareAdapter);
-        launches.push({ plan, bindings: [step.node, 'uniforms', own(matvec!.matrix.node), own(matvec!.vector.node)], writes: step.node });
+      const single = vec4Of(step);
+      const next = single === null ? null : vec4Of(steps[i + 1]);
+      if (single !== null && next !== null && pairable(single, next, step.node)) {
+        // The next product applies the same matrix to a vector that is ready now (W x and W ẋ): one dispatch.
+        const plan = planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter);
+        launches.push({ plan, bindings: [step.node, 'uniforms', single.matrix, single.vector, steps[i + 1].node, next.vector], writes: [step.node, steps[i + 1].node] });
+        i++;
+      } else if (single !== null) {
+        const plan = planMatvec(single.spec, limits, softwareAdapter);
+        launches.push({ plan, bindings: [step.node, 'uniforms', single.matrix, single.vector], writes: [step.node] });
       } else if (matvec !== null) {
         const { M, N, K, transA, transB } = m.specs[0];
         const load = emitProductLoad(graph, matvec, 2);
@@ -180,7 +204,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
       } else {
         for (const spec of m.specs) {
-          launches.push({ plan: planMatmul(spec, limits, softwareAdapter), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: step.node });
+          launches.push({ plan: planMatmul(spec, limits, softwareAdapter), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: [step.node] });
         }
       }
     } else {
@@ -234,7 +258,7 @@ function planSlots(graph: Graph, sched: Schedule, launches: readonly Launch[], b
   for (const p of graph.inputs) take(p.id);
   for (const p of graph.inputs) if (lastUse.get(p.id) === -1) free.push(slotOf.get(p.id)!);
   launches.forEach((l, i) => {
-    if (!slotOf.has(l.writes)) take(l.writes);
+    for (const w of l.writes) if (!slotOf.has(w)) take(w);
     for (const b of new Set(l.bindings)) if (b !== 'uniforms' && lastUse.get(b) === i) free.push(slotOf.get(b)!);
   });
   return { slotOf, slotBytes };

@@ -70,3 +70,22 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
     uniforms: Uint32Array.of(outputs, K / 4, spec.matrixOffset / 4, spec.vectorOffset / 4, workgroups[0] * WORKGROUP, 0, 0, 0),
   };
 }
+
+/**
+ * Two products with one row-major matrix (layout 'ok'), `spec`'s vector and a second one at element
+ * `vectorOffsetB` of its own buffer, in one dispatch that reads the matrix once (matvec-rows-pair.wgsl).
+ * Bindings as planMatvec's, then @binding(4) the second output and @binding(5) the second vector.
+ */
+export function planMatvecPair(spec: MatvecSpec, vectorOffsetB: number, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean): KernelPlan {
+  if (spec.layout !== 'ok' || !matvecApplies(spec) || vectorOffsetB % 4 !== 0) throw new RangeError(`planMatvecPair: outputs ${spec.outputs}, K ${spec.K}, ${spec.layout}: needs rows along k, vec4-aligned`);
+  const single = planMatvec(spec, limits, softwareAdapter);
+  const lanes = softwareAdapter ? 1 : GPU_LANES;
+  const uniforms = single.uniforms.slice();
+  uniforms[5] = vectorOffsetB / 4;
+  return {
+    ...single,
+    label: `${single.label}, two vectors`,
+    code: `const MATVEC_LANES: u32 = ${lanes}u;\n${loadShader('matvec-rows-pair')}`,
+    uniforms,
+  };
+}
