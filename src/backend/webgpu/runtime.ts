@@ -59,6 +59,9 @@ export class GpuRuntime {
   private readonly plans = new WeakMap<Graph, ExecPlan>();
   private readonly bindings = new WeakMap<ExecPlan, Bindings>();
   private readonly pool = new Map<number, GPUBuffer[]>();
+  private readonly readyPipelines = new WeakMap<ExecPlan, GPUComputePipeline[]>();
+  /** Rejects when the device is lost, so that no read-back waits forever on a device that is gone. */
+  private readonly lost: Promise<never>;
   /** Mappable read-back buffers by size: a run copies all its outputs into one and maps it once. */
   private readonly readbacks = new Map<number, GPUBuffer[]>();
   /** Pipelines compiled so far (a second compile of the same program adds none). */
@@ -74,6 +77,10 @@ export class GpuRuntime {
   /** `strategy` overrides what the adapter says about itself (tests run both plans on one device). */
   constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}, strategy: { softwareAdapter?: boolean } = {}) {
     this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
+    this.lost = gpu.device.lost.then((info) => {
+      throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
+    });
+    this.lost.catch(() => undefined); // only a run in flight cares
     this.limits = { ...gpu.info.limits };
     for (const [key, value] of Object.entries(lower) as [keyof GpuInfo['limits'], number][]) this.limits[key] = Math.min(this.limits[key], value);
   }
@@ -195,8 +202,13 @@ export class GpuRuntime {
     const plan = this.plan(graph);
     if (plan.problem !== null) throw new GpuError('unsupported', plan.problem);
     const { device } = this.gpu;
-    const pipelines = await Promise.all(plan.launches.map((l) => this.pipeline(l.plan.code, l.plan.entryPoint, l.plan.label)));
-    this.assertAlive();
+    // A plan's pipelines are looked up once: their cache key strips comments from every kernel's source.
+    let pipelines = this.readyPipelines.get(plan);
+    if (pipelines === undefined) {
+      pipelines = await Promise.all(plan.launches.map((l) => this.pipeline(l.plan.code, l.plan.entryPoint, l.plan.label)));
+      this.readyPipelines.set(plan, pipelines);
+      this.assertAlive();
+    }
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
@@ -220,7 +232,7 @@ export class GpuRuntime {
     const querySet = cached.timing?.queries ?? null;
     const encoder = device.createCommandEncoder({ label: 'gradient-lab run' });
     plan.launches.forEach((launch, i) => {
-      const pipeline = pipelines[i];
+      const pipeline = pipelines![i];
       if (!sameSlots) {
         const entries: GPUBindGroupEntry[] = launch.bindings.map((b, binding) => {
           if (b === 'uniforms') return { binding, resource: { buffer: cached.uniforms!, offset: cached.offsets[i], size: Math.max(16, launch.plan.uniforms.byteLength) } };
@@ -251,8 +263,12 @@ export class GpuRuntime {
     }
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
+    // The error scopes (popped in reverse order) and the read-back are asked for together: each answer
+    // is a round trip to the device, and waiting for them one after another cost ~40 µs a run.
+    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    const mapping = readback.mapAsync(GPUMapMode.READ);
+    mapping.catch(() => undefined); // awaited below, unless the run was rejected
+    const [validation, oom] = await scopes;
     const failure = validation ?? oom;
     if (failure !== null) {
       readback.destroy();
@@ -261,11 +277,8 @@ export class GpuRuntime {
     }
 
     // Read back, but never wait forever on a device that is gone.
-    const lost = new Promise<never>((_, reject) => {
-      void device.lost.then((info) => reject(new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`)));
-    });
     try {
-      await Promise.race([readback.mapAsync(GPUMapMode.READ), lost]);
+      await Promise.race([mapping, this.lost]);
     } catch (err) {
       readback.destroy();
       throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
