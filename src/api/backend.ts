@@ -20,7 +20,8 @@ export interface Backend {
   readonly description: string;
   /** Precisions it computes in; the first is its default. */
   readonly dtypes: readonly DType[];
-  run(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType): Promise<Map<string, Tensor>>;
+  /** Runs `graph`; `profile` asks for per-kernel times in the next `profile()` (where the backend can). */
+  run(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType, options?: { readonly profile?: boolean }): Promise<Map<string, Tensor>>;
   /** Most bytes held at once while running `graph`. */
   peakBytes(graph: Graph, dtype: DType): number;
   /** Why this backend cannot run `graph` at any budget (e.g. a buffer over the device's binding limit), or null. */

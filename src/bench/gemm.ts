@@ -62,7 +62,7 @@ async function gemmRow(ctx: BenchContext, shape: GemmShape, name: BackendName, b
   const inputs = gemmInputs(program);
   const [a, b] = shape.transB ? [inputs.T, inputs.W] : [inputs.A, inputs.B];
   try {
-    const t = await measure(() => program.evaluate(inputs, { backend }), ctx.policy);
+    const t = await measure(() => program.evaluate(inputs, { backend, profile: true }), ctx.policy);
     const spot = spotError(shape, a, b, t.result.outputs.C);
     const gpuMs = t.timed.map((r: { stats: RunStats }) => r.stats.gpuMs).filter((x): x is number => typeof x === 'number');
     const kernelMs = gpuMs.length > 0 ? median(gpuMs) : null;

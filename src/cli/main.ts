@@ -109,6 +109,8 @@ function runOptions(args: ParsedArgs, io: CliIo): RunOptions & { memoryBudget: n
   return {
     backend,
     dtype: precision,
+    // One run per command: its GPU time is worth the timestamp queries (JSON "gpuMs").
+    profile: true,
     memoryBudget: budget === undefined ? defaultMemoryBudget(io.totalMemory ?? totalmem()) : parseBytes(budget),
   };
 }

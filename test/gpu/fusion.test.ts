@@ -95,6 +95,39 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     expect(rt!.compiledPipelines, 'the same source compiled again').toBe(compiled);
   });
 
+  it('times each kernel only when asked: one compute pass otherwise, a pass per kernel with timestamps', async () => {
+    const p = compileOrThrow(`${LAYER}\noutput loss = sum(y * y)`, { m: 40, n: 33 });
+    const inputs = Object.fromEntries(inputsOf(p, 8));
+    const { device } = rt!.gpu;
+    const create = device.createCommandEncoder.bind(device);
+    let passes = 0;
+    const encoders = vi.spyOn(device, 'createCommandEncoder').mockImplementation((descriptor) => {
+      const encoder = create(descriptor);
+      const begin = encoder.beginComputePass.bind(encoder);
+      encoder.beginComputePass = (d) => (passes++, begin(d));
+      return encoder;
+    });
+    try {
+      const quiet = await p.evaluate(inputs, { backend: 'webgpu' });
+      expect(quiet.stats.gpuMs).toBeNull();
+      expect(quiet.stats.kernels?.every((k) => k.ms === null)).toBe(true);
+      expect(passes, 'compute passes of an unprofiled run').toBe(1);
+      passes = 0;
+      const timed = await p.evaluate(inputs, { backend: 'webgpu', profile: true });
+      if (rt!.gpu.info.timestamps) {
+        expect(passes, 'compute passes of a profiled run').toBe(3);
+        expect(timed.stats.gpuMs).toBeGreaterThanOrEqual(0);
+        expect(timed.stats.kernels?.every((k) => k.ms !== null && k.ms >= 0)).toBe(true);
+      }
+      for (const { stats, outputs } of [quiet, timed]) {
+        expect(stats.dispatches).toBe(3);
+        expectAllclose(outputs.loss.data, interpret(p.graph, inputsOf(p, 8), 'f64').get('loss')!.data, gpuTolerance('transcendental', p.graph));
+      }
+    } finally {
+      encoders.mockRestore();
+    }
+  });
+
   it('an HVP without its gradient runs in three dispatches and matches the f64 interpreter', async () => {
     const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 96, n: 80 });
     const graph = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'], gradient: false });

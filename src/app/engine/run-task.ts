@@ -27,7 +27,8 @@ export async function runTask(request: RunRequest, options: Pick<RunOptions, 'si
   if (!compiled.ok) throw new GradientLabError(compiled.errors[0].message, compiled.errors[0].kind, compiled.errors);
   const { program } = compiled;
   const inputs = randomValues(program.inputs, request.seed);
-  const run: RunOptions = { ...options, backend: request.backend };
+  // The results view shows the GPU time of the run.
+  const run: RunOptions = { ...options, backend: request.backend, profile: true };
   const { task } = request;
   const seed = request.seed + 1;
   let result: TaskResult;

@@ -37,7 +37,7 @@ export function backendOn(rt: GpuRuntime): Backend {
     name: 'webgpu',
     description: `WebGPU (${rt.name})`,
     dtypes: ['f32'],
-    run: (graph, inputs) => rt.run(graph, inputs),
+    run: (graph, inputs, _dtype, options) => rt.run(graph, inputs, options),
     peakBytes: (graph) => rt.plan(graph).peakBytes,
     unsupported: (graph) => rt.plan(graph).problem,
     profile: () => rt.lastProfile,

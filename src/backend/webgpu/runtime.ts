@@ -37,10 +37,11 @@ interface Bindings {
   slots: GPUBuffer[];
   groups: GPUBindGroup[];
   /**
-   * Timestamp queries (two per launch) and the buffer they resolve into, reused by every run: runs of
-   * one plan resolve and copy their times in queue order, so they never read each other's.
+   * Timestamp queries (two per launch) and the buffer they resolve into, made by the first profiled run
+   * and reused by the next: runs of one plan resolve and copy their times in queue order, so they never
+   * read each other's. Null without timestamp queries on the adapter.
    */
-  readonly timing: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
+  timing?: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
 }
 
 /** Where a run's outputs, then its kernel times, sit in its one read-back buffer. */
@@ -152,14 +153,7 @@ export class GpuRuntime {
         const words = l.plan.uniforms;
         if (uniforms !== null && l.bindings.includes('uniforms')) this.gpu.device.queue.writeBuffer(uniforms, offsets[i], words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
       });
-      const count = 2 * plan.launches.length;
-      const timing = this.gpu.info.timestamps && count > 0
-        ? {
-            queries: this.gpu.device.createQuerySet({ type: 'timestamp', count }),
-            resolved: this.gpu.device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'timestamps' }),
-          }
-        : null;
-      b = { uniforms, offsets, slots: [], groups: [], timing };
+      b = { uniforms, offsets, slots: [], groups: [] };
       this.bindings.set(plan, b);
     }
     return b;
@@ -196,8 +190,25 @@ export class GpuRuntime {
     if (this.gpu.lostReason !== null) throw new GpuError('device-lost', `the GPU device was lost (${this.gpu.lostReason}); results from it are unavailable`);
   }
 
-  /** Runs `graph` (f32) on the device and reads back its outputs. */
-  async run(graph: Graph, inputs: ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
+  /** The plan's timestamp queries, made on first use; null when the adapter has none. */
+  private timingOf(plan: ExecPlan, b: Bindings): NonNullable<Bindings['timing']> | null {
+    if (b.timing === undefined) {
+      const count = 2 * plan.launches.length;
+      b.timing = this.gpu.info.timestamps && count > 0
+        ? {
+            queries: this.gpu.device.createQuerySet({ type: 'timestamp', count }),
+            resolved: this.gpu.device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'timestamps' }),
+          }
+        : null;
+    }
+    return b.timing;
+  }
+
+  /**
+   * Runs `graph` (f32) on the device and reads back its outputs. With `profile`, every kernel is timed
+   * by timestamp queries in a compute pass of its own (lastProfile); without, all run in one pass.
+   */
+  async run(graph: Graph, inputs: ReadonlyMap<string, Tensor>, { profile = false }: { readonly profile?: boolean } = {}): Promise<Map<string, Tensor>> {
     this.assertAlive();
     const plan = this.plan(graph);
     if (plan.problem !== null) throw new GpuError('unsupported', plan.problem);
@@ -229,8 +240,11 @@ export class GpuRuntime {
       device.queue.writeBuffer(bufferOf(p.id), 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     }
 
-    const querySet = cached.timing?.queries ?? null;
+    const timing = profile ? this.timingOf(plan, cached) : null;
+    const querySet = timing?.queries ?? null;
     const encoder = device.createCommandEncoder({ label: 'gradient-lab run' });
+    // Dispatches in one pass are still ordered: WebGPU synchronises storage writes between them.
+    const shared = querySet === null ? encoder.beginComputePass({ label: 'gradient-lab kernels' }) : null;
     plan.launches.forEach((launch, i) => {
       const pipeline = pipelines![i];
       if (!sameSlots) {
@@ -241,23 +255,24 @@ export class GpuRuntime {
         cached.groups[i] = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: launch.plan.label });
       }
       const bindGroup = cached.groups[i];
-      const pass = encoder.beginComputePass({
+      const pass = shared ?? encoder.beginComputePass({
         label: launch.plan.label,
-        ...(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : {}),
+        timestampWrites: { querySet: querySet!, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
       });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       const [x, y, z] = launch.plan.workgroups;
       if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
-      pass.end();
+      if (shared === null) pass.end();
     });
+    shared?.end();
 
     const outputs = graph.outputs.map((p) => ({ port: p, owner: plan.schedule.owner.get(p.id)!, bytes: 4 * numel(graph.nodes[p.id].shape) }));
-    const layout = readbackLayout(outputs.map((o) => o.bytes), cached.timing === null ? 0 : 16 * plan.launches.length);
+    const layout = readbackLayout(outputs.map((o) => o.bytes), timing === null ? 0 : 16 * plan.launches.length);
     const readback = this.takeReadback(layout.bytes);
     outputs.forEach((o, i) => o.bytes > 0 && encoder.copyBufferToBuffer(bufferOf(o.owner), 0, readback, layout.offsets[i], o.bytes));
-    if (cached.timing !== null) {
-      const { queries, resolved } = cached.timing;
+    if (timing !== null) {
+      const { queries, resolved } = timing;
       encoder.resolveQuerySet(queries, 0, 2 * plan.launches.length, resolved, 0);
       encoder.copyBufferToBuffer(resolved, 0, readback, layout.timesAt, 16 * plan.launches.length);
     }
@@ -292,7 +307,7 @@ export class GpuRuntime {
     });
     let kernelMs: (number | null)[] = plan.launches.map(() => null);
     let gpuMs: number | null = null;
-    if (cached.timing !== null) {
+    if (timing !== null) {
       const ticks = new BigInt64Array(mapped.slice(layout.timesAt, layout.timesAt + 16 * plan.launches.length));
       kernelMs = plan.launches.map((_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
       gpuMs = Number(ticks[2 * plan.launches.length - 1] - ticks[0]) / 1e6;
