@@ -53,6 +53,10 @@ describe('fusion: kernels planned for small programs (no device needed)', () => 
     expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise', 'matvec']);
     expect(alone[0].label).toContain('two vectors');
     expect(alone[1].code.match(/gl_tanh\(/g)).toHaveLength(2); // the helper's definition and one call
+    // With the gradient, the elementwise steps on each side of the reductions share a kernel each.
+    const both = listKernels(p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] })).kernels.map((k) => k.label);
+    expect(both.map((l) => l.split(' ')[0])).toEqual(['matvec', 'elementwise', 'reduce', 'reduce', 'elementwise', 'matvec', 'matvec']);
+    expect(both[1].split(' %')).toHaveLength(4); // three outputs
     // Read by anything else, it is stored once.
     const mixed = compileOrThrow('input W[n, n]\ninput x[n]\noutput y = transpose(W) @ x\noutput z = sum(transpose(W) * W)', { n: 8 });
     expect(listKernels(mixed.graph).kernels.some((k) => k.label.startsWith('elementwise'))).toBe(true);
@@ -93,6 +97,37 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     await again.evaluate(inputs, { backend: 'webgpu' });
     await again.grad(inputs, { backend: 'webgpu', output: 'loss' });
     expect(rt!.compiledPipelines, 'the same source compiled again').toBe(compiled);
+  });
+
+  it('elementwise steps over one shape share a kernel only where each reads the others at its own index', async () => {
+    // D reads B transposed: another thread's element, so B must be written first, by a kernel of its own.
+    const p = compileOrThrow('input A[n, n]\ninput v[n]\nB = exp(A)\noutput C = B * 3\noutput D = transpose(B) * 2 + C\noutput E = v * v', { n: 6 });
+    const labels = listKernels(p.graph).kernels.map((k) => k.label);
+    expect(labels).toHaveLength(3);
+    const inputs = inputsOf(p, 9);
+    const out = await rt!.run(p.graph, inputs);
+    const want = interpret(p.graph, inputs, 'f64');
+    for (const name of ['C', 'D', 'E']) expectAllclose(out.get(name)!.data, want.get(name)!.data, gpuTolerance('transcendental', p.graph), name);
+    // Same shape, same index: one kernel with two outputs.
+    const q = compileOrThrow('input x[n]\nt = tanh(x)\noutput a = t * 2\noutput b = t * t + a', { n: 100 });
+    const [kernel] = listKernels(q.graph).kernels;
+    expect(listKernels(q.graph).kernels).toHaveLength(1);
+    // t is read by a and b only, inside the kernel: it stays in a register, never written.
+    expect(kernel.code.match(/read_write/g)).toHaveLength(2);
+    const qin = inputsOf(q, 10);
+    const qout = await rt!.run(q.graph, qin);
+    const qwant = interpret(q.graph, qin, 'f64');
+    for (const name of ['a', 'b']) expectAllclose(qout.get(name)!.data, qwant.get(name)!.data, gpuTolerance('transcendental', q.graph), name);
+  });
+
+  it('an HVP with its gradient runs in seven dispatches and matches the f64 interpreter', async () => {
+    const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 96, n: 80 });
+    const graph = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] });
+    const feed = new Map([...inputsOf(p, 3), ['x.dot', inputsOf(p, 4).get('x')!]]);
+    const out = await rt!.run(graph, feed);
+    expect(rt!.lastProfile?.dispatches).toBe(7);
+    const want = interpret(graph, feed, 'f64');
+    for (const port of graph.outputs) expectAllclose(out.get(port.name)!.data, want.get(port.name)!.data, { rtol: 1e-4, atol: 1e-4 }, port.name);
   });
 
   it('times each kernel only when asked: one compute pass otherwise, a pass per kernel with timestamps', async () => {

@@ -74,7 +74,11 @@ class Fusion {
   private readonly names = new Set<string>();
   private indexCount = 0;
 
-  constructor(private readonly graph: Graph, private readonly stored: ReadonlySet<NodeId>, private readonly firstBinding: number) {}
+  /**
+   * `computed`: stored nodes this kernel computes itself (the roots of a multi-output kernel, in order);
+   * a later root reads an earlier one at the kernel's own index from its `let`, not from its buffer.
+   */
+  constructor(private readonly graph: Graph, private readonly stored: ReadonlySet<NodeId>, private readonly firstBinding: number, private readonly computed: ReadonlySet<NodeId> = new Set()) {}
 
   /** Name of the binding that holds leaf `id`. */
   leafName(id: NodeId): string {
@@ -87,6 +91,8 @@ class Fusion {
   value(id: NodeId, index: string, root = false): string {
     const n = this.graph.nodes[id];
     if (n.op === 'const') return f32Literal(n.params.value);
+    // A root this kernel computes, read by a later one: its value at that index, from the same `let`s.
+    if (!root && this.computed.has(id)) return this.value(id, index, true);
     if (!root && this.stored.has(id)) return `${this.leafName(id)}[${index}]`;
     const key = `${id}@${index}`;
     const hit = this.memo.get(key);
@@ -174,29 +180,62 @@ export interface FusedKernel {
   readonly reads: readonly NodeId[];
 }
 
-/** The kernel that computes stored node `id` elementwise, with its producers inlined. */
-export function emitElementwise(graph: Graph, schedule: Schedule, id: NodeId, maxPerDimension: number): FusedKernel {
-  const fusion = new Fusion(graph, schedule.stored, 0);
-  const result = fusion.value(id, 'i', true);
-  const count = numel(graph.nodes[id].shape);
+/**
+ * The kernel that computes the stored nodes `ids` (one shape; each reading the earlier ones, if at all, at
+ * its own index: see elementwiseReads) elementwise, with their producers inlined and each value computed
+ * once. It writes those in `written` (default all; a value only later roots read stays in registers),
+ * bound after the reads in the order of `ids`.
+ */
+export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly NodeId[], maxPerDimension: number, written: readonly NodeId[] = ids): FusedKernel {
+  const fusion = new Fusion(graph, schedule.stored, 0, new Set(ids));
+  const values = new Map(ids.map((id) => [id, fusion.value(id, 'i', true)]));
+  const results = written.map((id) => values.get(id)!);
+  const count = numel(graph.nodes[ids[0]].shape);
   const reads = fusion.leaves;
+  const out = (k: number) => (written.length === 1 ? 'out' : `out${k}`);
   const workgroups = grid(count, ELEMENTWISE_WORKGROUP, maxPerDimension);
   const code = [
-    `// Gradient Lab fused kernel: ${describe(graph, id)} = ${graph.nodes[id].op}(...), ${fusion.lines.length} inlined steps`,
+    `// Gradient Lab fused kernel: ${written.map((id) => `${describe(graph, id)} = ${graph.nodes[id].op}(...)`).join(', ')}, ${fusion.lines.length} inlined steps`,
     ...reads.map((r, i) => bindingDecl(i, `in${i}`, 'read', describe(graph, r))),
-    bindingDecl(reads.length, 'out', 'read_write', describe(graph, id)),
-    helperSource([...fusion.lines, result]),
+    ...written.map((id, k) => bindingDecl(reads.length + k, out(k), 'read_write', describe(graph, id))),
+    helperSource([...fusion.lines, ...results]),
     '',
     `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {',
     `  let i = gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u;`,
     `  if (i >= ${count}u) { return; }`,
     ...fusion.lines.map((l) => `  ${l}`),
-    `  out[i] = ${result};`,
+    ...results.map((r, k) => `  ${out(k)}[i] = ${r};`),
     '}',
     '',
   ].filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');
-  return { plan: { label: `elementwise %${id}`, code, entryPoint: 'main', workgroups, uniforms: new Uint32Array(0) }, reads };
+  return { plan: { label: `elementwise ${written.map((id) => `%${id}`).join(' ')}`, code, entryPoint: 'main', workgroups, uniforms: new Uint32Array(0) }, reads };
+}
+
+/**
+ * The stored nodes that computing stored node `id` elementwise reads, each with whether every read is at
+ * `id`'s own index (through same-shape elementwise steps and reshapes only), which is what lets it join a
+ * kernel that computes them.
+ */
+export function elementwiseReads(graph: Graph, stored: ReadonlySet<NodeId>, id: NodeId): Map<NodeId, boolean> {
+  const reads = new Map<NodeId, boolean>();
+  const seen = new Set<string>();
+  const visit = (n: NodeId, sameIndex: boolean, root: boolean) => {
+    const node = graph.nodes[n];
+    if (node.op === 'const') return;
+    if (!root && stored.has(n)) {
+      reads.set(n, (reads.get(n) ?? true) && sameIndex);
+      return;
+    }
+    if (seen.has(`${n}:${sameIndex}`)) return;
+    seen.add(`${n}:${sameIndex}`);
+    for (const a of node.args) {
+      const keeps = node.op === 'reshape' || (node.op !== 'transpose' && node.op !== 'broadcast' && shapesEqual(graph.nodes[a].shape, node.shape));
+      visit(a, sameIndex && keeps, false);
+    }
+  };
+  visit(id, true, true);
+  return reads;
 }
 
 /** `fn load_input(i: u32) -> f32` for a reduction over node `id`'s argument, producers inlined. */

@@ -1,10 +1,10 @@
 import type { Graph, NodeId } from '../../ir/graph.ts';
-import { formatShape, normalizeAxis, numel, stridesOf, type Shape } from '../../ir/shape.ts';
+import { formatShape, normalizeAxis, numel, shapesEqual, stridesOf, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
-import { emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
+import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { planMatmul, type MatmulSpec } from './matmul.ts';
 import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
@@ -173,14 +173,35 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     const spec: MatvecSpec = { outputs: mv.outputs, K: mv.K, layout: mv.layout, matrixOffset: mv.matrix.offset, vectorOffset: mv.vector.offset };
     return matvecApplies(spec) ? { spec, matrix: own(mv.matrix.node), vector: own(mv.vector.node) } : null;
   };
+  /** Multi-output elementwise launches (by index) and the roots each computes. */
+  const groups = new Map<number, NodeId[]>();
   // Views cost nothing; without them, products that follow one another are neighbours.
   const steps = sched.steps.filter((s) => s.kind !== 'view');
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
     const n = graph.nodes[step.node];
     if (step.kind === 'elementwise') {
-      const k = emitElementwise(graph, sched, step.node, limits.maxComputeWorkgroupsPerDimension);
-      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), step.node], writes: [step.node] });
+      // Elementwise steps that follow one another over one shape share a kernel while each reads the
+      // earlier ones only at its own index: an HVP's t, its slope and their tangents, or a VJP's pieces.
+      const group = [step.node];
+      const reads = new Set<NodeId>();
+      const joins = (id: NodeId) => {
+        if (!shapesEqual(graph.nodes[id].shape, n.shape)) return false;
+        const own = elementwiseReads(graph, sched.stored, id);
+        if ([...own].some(([leaf, sameIndex]) => group.includes(leaf) && !sameIndex)) return false;
+        const outside = [...own.keys()].filter((leaf) => !group.includes(leaf));
+        // Every buffer the kernel binds: what it reads from outside, and what it writes.
+        return new Set([...reads, ...outside]).size + group.length + 1 <= limits.maxStorageBuffersPerShaderStage;
+      };
+      for (const [leaf] of elementwiseReads(graph, sched.stored, step.node)) reads.add(leaf);
+      while (steps[i + 1]?.kind === 'elementwise' && joins(steps[i + 1].node)) {
+        i++;
+        group.push(steps[i].node);
+        for (const [leaf] of elementwiseReads(graph, sched.stored, steps[i].node)) if (!group.includes(leaf)) reads.add(leaf);
+      }
+      const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension);
+      if (group.length > 1) groups.set(launches.length, group);
+      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), ...group], writes: group });
     } else if (step.kind === 'matmul') {
       const m = matmulLaunch(graph, step.node, step.a, step.b);
       // One launch only: the reduction writes its output from element 0 (no offset into C).
@@ -216,6 +237,16 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
       const load = emitReduceLoad(graph, sched, step.node, 2);
       pushReduction(planReduce({ op: lowering.op, inShape, axes }, load.source, limits, softwareAdapter), load.reads.map(own), step.node);
     }
+  }
+
+  // A root that only later roots of its own kernel read stays in registers: that kernel need not write it.
+  const needed = new Set<ValueId>(graph.outputs.map((p) => own(p.id)));
+  launches.forEach((l) => l.bindings.forEach((b) => b !== 'uniforms' && !l.writes.includes(b) && needed.add(b)));
+  for (const [at, group] of groups) {
+    const written = group.filter((id) => needed.has(id));
+    if (written.length === group.length) continue;
+    const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, written);
+    launches[at] = { plan: k.plan, bindings: [...k.reads.map(own), ...written], writes: written };
   }
 
   for (const [id, b] of bytes) {
