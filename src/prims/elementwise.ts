@@ -16,7 +16,7 @@ function unary<P extends UnaryPrim>(f: (v: number) => number, wgsl: (x: string) 
     wgsl: { kind: 'elementwise', expr: wgsl },
     arity: 1,
     shape: ([x]) => x,
-    cpu: ([x], _node, dtype) => mapUnary(x, dtype, f),
+    cpu: ([x], node, dtype) => mapUnary(x, dtype, node.op, f),
     jvp: ({ b, x: [x], y, dx: [dx] }) => {
       if (dx === null) return null;
       const d = derivative(b, x, y);

@@ -138,10 +138,10 @@ describe('peakBytes with transposes read in place', () => {
     const program = compileOrThrow('input W[n, n]\ninput x[n]\ninput b[n]\noutput y = tanh(W @ x + b)', { n });
     const graph = program.derived('vjp', [], { wrt: ['x'] });
     // Copying, W and Wᵀ are live at once; in place, only W. The two peaks fall at different nodes, so the
-    // few n-vectors live beside the matrices may differ.
+    // few n-vectors (and scalars) live beside the matrices may differ.
     const saved = peakBytes(graph, 'f64', { transposeInPlace: false }) - peakBytes(graph, 'f64');
     expect(saved).toBeLessThanOrEqual(8 * n * n);
-    expect(saved).toBeGreaterThanOrEqual(8 * n * (n - 3));
+    expect(saved).toBeGreaterThanOrEqual(8 * n * (n - 4));
   });
 
   it('keeps a buffer shared through a reshape alive until the reshape is last read', () => {
