@@ -56,7 +56,41 @@ export function bestGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const unpacked = M === 1 || N === 1 || (M === 2 && !a.trans && b.trans);
   const tryWasm = mode === 'wasm' || (mode === 'auto' && wasmPays(M, N, K, c.BYTES_PER_ELEMENT, unpacked));
   if (tryWasm && wasmGemm(M, N, K, a, b, c, cOffset)) return;
+  const narrowing = c instanceof Float32Array && (!(a.data instanceof Float32Array) || !(b.data instanceof Float32Array));
+  if (narrowing && M === 1 && b.trans) return dotRows(b, N, K, a, 1, c, cOffset);
+  if (narrowing && M === 2 && !a.trans && b.trans) return dotRows(b, N, K, a, 2, c, cOffset);
+  if (narrowing && N === 1 && !a.trans) return dotRows(a, M, K, b, 1, c, cOffset);
   gemm(M, N, K, roundedLike(c, a, M * K), roundedLike(c, b, K * N), c, cOffset);
+}
+
+/**
+ * y_t[i] = Σₖ R[i, k] · v_t[k] for R (`rows` × K, rows along k) and `count` vectors one after another,
+ * into c from `cOffset` (y_0 then y_1), for an f32 product with f64 operands: each value is rounded to f32
+ * as it is read (Math.fround), so the matrix is never copied (at 4096², an f32 copy of an f64 weight is a
+ * 64 MiB array written and read again each pass). Each sum runs over k in order from zero in f64, as
+ * gemm's dot-product path does with the rounded copies: the same bits.
+ */
+function dotRows(r: GemmOperand, rows: number, K: number, v: GemmOperand, count: 1 | 2, c: FloatArray, cOffset: number): void {
+  const R = r.data;
+  const V = v.data;
+  const v0 = v.offset;
+  const v1 = v0 + K;
+  for (let i = 0; i < rows; i++) {
+    const p = r.offset + i * K;
+    let s = 0;
+    let t = 0;
+    if (count === 2) {
+      for (let k = 0; k < K; k++) {
+        const w = Math.fround(R[p + k]);
+        s += w * Math.fround(V[v0 + k]);
+        t += w * Math.fround(V[v1 + k]);
+      }
+      c[cOffset + rows + i] = t;
+    } else {
+      for (let k = 0; k < K; k++) s += Math.fround(R[p + k]) * Math.fround(V[v0 + k]);
+    }
+    c[cOffset + i] = s;
+  }
 }
 
 /** How this engine multiplies matrices, for people: "WebAssembly SIMD GEMM on 2 threads" or "TypeScript GEMM". */

@@ -21,7 +21,9 @@ const JB = 256;
 export function gemm(M: number, N: number, K: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
   c.fill(0, cOffset, cOffset + M * N);
   if (M === 0 || N === 0 || K === 0) return;
-  if (b.trans) gemmDot(M, N, K, a, b, c, cOffset);
+  // One column of C is dot products whichever way B is stored (a [K, 1] column is a [1, K] row): summing
+  // each in a local rather than in C keeps f32 products from rounding after every term.
+  if (b.trans || N === 1) gemmDot(M, N, K, a, b.trans || N !== 1 ? b : { ...b, trans: true }, c, cOffset);
   else gemmAxpy(M, N, K, a, b, c, cOffset);
 }
 
