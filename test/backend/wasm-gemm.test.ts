@@ -397,6 +397,21 @@ describe('WebAssembly GEMM on helper threads', () => {
     }
   });
 
+  it('a heads-up with no jobs after it lets the helpers sleep again, and the next product still gets them', async () => {
+    const threads = threadsFor('f32')!;
+    await threads.warmUp();
+    const p = randomProduct(300, 700, 90, false, true, 12, 'f32');
+    setGemmThreads(1);
+    const alone = Array.from(run(wasmOnly, p, 'f32'));
+    setGemmThreads(Infinity);
+    // Two heads-ups, then longer than the helpers spin for: they go back to waiting.
+    threads.prepare();
+    threads.prepare();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Array.from(run(wasmOnly, p, 'f32'))).toEqual(alone);
+    expect(threads.lastHelpers).toBe(cores - 1);
+  });
+
   it('GRADIENT_LAB_THREADS caps the threads, and the CPU backend says how many it uses', async () => {
     expect(threadsWanted()).toBe(cores);
     expect(cpuBackend.description).toBe(`CPU (interpreter, WebAssembly SIMD GEMM on ${cores} thread${cores === 1 ? '' : 's'})`);

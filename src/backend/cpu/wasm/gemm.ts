@@ -124,6 +124,8 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
   const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
+  // Wake the helpers now: they are up by the time the operands are packed.
+  if (shared) threadsFor(dtype)?.prepare();
   const calls = gemmCalls({
     aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
     chunkTiles: shared ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,

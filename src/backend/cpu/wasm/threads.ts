@@ -21,6 +21,9 @@ const JOBS = 6;
 const PER_JOB = 7;
 const CONTROL_WORDS = 8;
 
+/** How long a helper that got a heads-up (GemmThreads.prepare) spins for its jobs before it sleeps again. */
+const SPIN_MS = 2;
+
 /** How long the caller waits for a helper's share before deciding it is gone. */
 const HELPER_TIMEOUT_MS = 60_000;
 
@@ -39,6 +42,13 @@ function start({ module, memory, control }) {
     const seq = Atomics.load(control, ${SEQ});
     if (seq < 0) return;
     seen = seq;
+    if (control[${JOBS}] === 0) {
+      // A heads-up (prepare): the jobs follow once the caller has packed the operands. Spin for them
+      // rather than sleep, since waking from a wait costs about as much as a small product's share.
+      const until = Date.now() + ${SPIN_MS};
+      while (Atomics.load(control, ${SEQ}) === seq && Date.now() < until);
+      continue;
+    }
     const ints = new Int32Array(memory.buffer); // the memory may have grown since the last product
     const table = control[${TABLE}], jobs = control[${JOBS}], perJob = control[${PER_JOB}], stride = control[${STRIDE}];
     for (let job = control[${FIRST}]; job < jobs; job += stride) {
@@ -157,6 +167,20 @@ export class GemmThreads {
       }
     }
     return this.helpers.filter((h) => Atomics.load(h.control, READY) === 1);
+  }
+
+  /**
+   * Wakes the helpers that the next `run` will use, so that they are running (spinning, for at most
+   * SPIN_MS) by the time the caller has packed the operands and posts the jobs.
+   */
+  prepare(): void {
+    if (limit <= 1) return;
+    const seq = ++this.seq;
+    for (const h of this.ready().slice(0, limit - 1)) {
+      h.control[JOBS] = 0;
+      Atomics.store(h.control, SEQ, seq);
+      Atomics.notify(h.control, SEQ);
+    }
   }
 
   /**
