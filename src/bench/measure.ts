@@ -86,6 +86,72 @@ export async function measure<T>(fn: () => Promise<T>, policy: MeasurePolicy): P
   return { ms: median(samples), runs: samples.length, warm: true, result, timed };
 }
 
+/** A call that threw (its cold run, or a timed one): the error instead of a timing. */
+export interface Failed {
+  readonly error: unknown;
+}
+
+/**
+ * Several calls measured side by side: each runs once cold (that run's result is kept, so a caller can
+ * check it; a call that throws is dropped with its error), is warmed up and calibrated as `measure` does,
+ * and then the timed samples go round by round, one sample of every call still sampling per round. A
+ * change in the machine's load while they are measured so moves every call's samples alike, instead of
+ * landing on whichever call happened to be running. Each call stops sampling by `policy`'s rules, and
+ * `between` runs before every call (to see a cancel).
+ */
+export async function measureSideBySide<T>(fns: readonly (() => Promise<T>)[], policy: MeasurePolicy, between: () => Promise<void> = async () => {}): Promise<(Timing<T> | Failed)[]> {
+  interface Sampling { fn: () => Promise<T>; result: T; calls: number; samples: number[]; timed: T[]; spent: number; done: boolean }
+  const out: (Timing<T> | Failed | Sampling)[] = [];
+  for (const fn of fns) {
+    await between();
+    try {
+      const start = performance.now();
+      const result = await fn();
+      const coldMs = performance.now() - start;
+      if (coldMs > policy.coldOnlyMs) {
+        out.push({ ms: coldMs, runs: 1, warm: false, result, timed: [result] });
+        continue;
+      }
+      const warmUpStart = performance.now();
+      for (let i = 0; i < MAX_WARM_UP_CALLS && performance.now() - warmUpStart < (policy.warmUpMs ?? 0); i++) await fn();
+      const minSampleMs = policy.minSampleMs ?? 0;
+      let calls = 1;
+      while (minSampleMs > 0 && calls < MAX_CALLS_PER_SAMPLE && (await sampleMs(fn, calls)).ms < minSampleMs) calls *= 2;
+      out.push({ fn, result, calls, samples: [], timed: [], spent: 0, done: false });
+    } catch (error) {
+      out.push({ error });
+    }
+  }
+  const sampling = out.filter((x): x is Sampling => 'done' in x);
+  const stops = (s: Sampling) => {
+    const n = s.samples.length;
+    return n >= MAX_RUNS || (n >= 1 && s.spent >= policy.budgetMs) || (n >= policy.repeats && s.spent >= policy.minMs);
+  };
+  const failed = new Map<Sampling, unknown>();
+  for (;;) {
+    for (const s of sampling) if (!s.done && stops(s)) s.done = true;
+    const round = sampling.filter((s) => !s.done);
+    if (round.length === 0) break;
+    for (const s of round) {
+      await between();
+      try {
+        const sample = await sampleMs(s.fn, s.calls);
+        s.timed.push(sample.last);
+        s.samples.push(sample.ms / s.calls);
+        s.spent += sample.ms;
+      } catch (error) {
+        failed.set(s, error);
+        s.done = true;
+      }
+    }
+  }
+  return out.map((x) => {
+    if (!('done' in x)) return x;
+    if (failed.has(x)) return { error: failed.get(x) };
+    return { ms: median(x.samples), runs: x.samples.length, warm: true, result: x.result, timed: x.timed };
+  });
+}
+
 /** How closely two arrays agree, relative to the larger one's size. */
 export interface Agreement {
   readonly maxAbsDiff: number;
