@@ -201,8 +201,10 @@ export class GemmThreads {
     runCalls(gemmBlock, new Int32Array(this.memory.buffer), table, jobs, perJob, 0, stride);
     for (const h of helpers) {
       const start = performance.now();
-      while (Atomics.load(h.control, DONE) !== seq) {
-        Atomics.wait(h.control, DONE, Atomics.load(h.control, DONE), 1000);
+      // Wait on the value the loop saw: loading it again for the wait could read this run's own `seq`,
+      // stored (and notified) since, and then sleep out the whole timeout (seen: 1 s stalls).
+      for (let done = Atomics.load(h.control, DONE); done !== seq; done = Atomics.load(h.control, DONE)) {
+        Atomics.wait(h.control, DONE, done, 1000);
         if (performance.now() - start > HELPER_TIMEOUT_MS) throw new Error('a GEMM helper thread stopped responding');
       }
     }
