@@ -1,7 +1,7 @@
 // The benchmark, run in-process on tiny sizes (--quick --json). No wall-clock limits are asserted:
 // only the report's structure, and that every Jacobian agrees between forward and reverse mode.
 import { describe, expect, inject, it } from 'vitest';
-import { agreement, measure, measureSideBySide, median } from '../../src/bench/measure.ts';
+import { agreement, measure, median } from '../../src/bench/measure.ts';
 import { planFromArgs, runBench, UsageError } from '../../src/bench/main.ts';
 import type { BenchReport, JacobianRow } from '../../src/bench/report.ts';
 import { alignedTable, num } from '../../src/bench/table.ts';
@@ -135,28 +135,6 @@ describe('bench helpers', () => {
     // The first timed call starts once the warm-up has lasted its 20 ms (which began after the cold call).
     expect(stamps[calls - 3] - stamps[0]).toBeGreaterThanOrEqual(20);
     expect(t.timed).toEqual([calls - 2, calls - 1, calls]);
-  });
-
-  it('measures several calls side by side: one sample of each per round, failures and slow calls apart', async () => {
-    const order: string[] = [];
-    const call = (name: string, fail = false) => async () => {
-      order.push(name);
-      if (fail) throw new Error(`${name} failed`);
-      return name;
-    };
-    let slowRuns = 0;
-    const slow = async () => {
-      slowRuns++;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      return 'slow';
-    };
-    const [a, bad, b, cold] = await measureSideBySide([call('a'), call('bad', true), call('b'), slow], { repeats: 3, minMs: 0, budgetMs: 1e9, coldOnlyMs: 20 });
-    expect(bad).toEqual({ error: new Error('bad failed') });
-    expect(cold).toMatchObject({ runs: 1, warm: false, result: 'slow' });
-    expect(slowRuns).toBe(1);
-    for (const t of [a, b]) expect(t).toMatchObject({ runs: 3, warm: true });
-    // Cold runs in order, then the timed ones alternate.
-    expect(order).toEqual(['a', 'bad', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
   });
 
   it('aligns columns', () => {

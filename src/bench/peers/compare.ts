@@ -1,8 +1,7 @@
 // Measuring one task on every system, in Node or in a browser's worker: the inputs and the f64
-// reference answer are made once, each formulation's first answer is checked against it, a wrong
-// answer is reported and never timed, and the timed runs of every system go side by side. Loading the
-// systems is the environment's business.
-import { agreement, errorMessage, measureSideBySide, TOLERANCE, type MeasurePolicy } from '../measure.ts';
+// reference answer are made once, each formulation's warm-up answer is checked against it, and a
+// wrong answer is reported and never timed. Loading the systems is the environment's business.
+import { agreement, errorMessage, measure, TOLERANCE, type MeasurePolicy } from '../measure.ts';
 import { referenceAnswer } from './ours.ts';
 import type { PeerRow } from './report.ts';
 import type { Formulation, PeerSystem } from './system.ts';
@@ -14,13 +13,13 @@ export const RELATIVE_TOLERANCE = TOLERANCE.f32;
 /** How a task is measured, and who hears about it. */
 export interface CompareOptions {
   readonly policy: MeasurePolicy;
-  /** Checked before each call: an aborted comparison stops there. */
+  /** Checked before each formulation: an aborted comparison stops there. */
   readonly signal?: AbortSignal;
-  /** Awaited before each call, e.g. to let a worker see a cancel message. */
+  /** Awaited before each formulation, e.g. to let a worker see a cancel message. */
   readonly pause?: () => Promise<void>;
-  /** One line per measured formulation, for a progress log. */
+  /** One line per finished formulation, for a progress log. */
   readonly progress?: (line: string) => void;
-  /** Each system's rows once the task is measured. */
+  /** Each system's rows as soon as they are measured. */
   readonly onRows?: (system: PeerSystem, rows: readonly PeerRow[]) => void;
 }
 
@@ -45,77 +44,60 @@ export function checkAnswer(t: PeerTask, answer: Answer, reference: Float64Array
 
 type Checked = ReturnType<typeof checkAnswer>;
 
-/** A formulation's row before it is measured: what it is, and how to run it with its answer checked. */
-interface Entry {
-  readonly system: PeerSystem;
-  readonly formulation: Formulation;
-  readonly base: Omit<PeerRow, 'ms' | 'runs' | 'maxAbsDiff' | 'scale' | 'note'>;
-  checked: Checked | null;
+async function measureFormulation(s: PeerSystem, t: PeerTask, f: Formulation, reference: Float64Array | Float32Array, policy: MeasurePolicy): Promise<PeerRow> {
+  const base = { system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: f.name, manual: f.manual };
+  let checked: Checked | null = null;
+  try {
+    // The warm-up run's answer is checked before any timed run: a wrong answer is never timed.
+    const timing = await measure(async () => {
+      const answer = await f.run();
+      if (checked === null) {
+        checked = checkAnswer(t, answer, reference);
+        if (checked.problem !== null) throw new WrongAnswer(checked.problem);
+      }
+      return null;
+    }, policy);
+    const { maxAbsDiff, scale } = checked!;
+    return { ...base, ms: timing.ms, runs: timing.runs, maxAbsDiff, scale, note: timing.warm ? null : 'one cold run (too slow to repeat)' };
+  } catch (err) {
+    const c = checked as Checked | null;
+    const note = err instanceof WrongAnswer ? err.message : `failed: ${errorMessage(err)}`;
+    return { ...base, ms: null, runs: 0, maxAbsDiff: c?.maxAbsDiff ?? null, scale: c?.scale ?? null, note };
+  } finally {
+    f.dispose?.();
+  }
 }
 
-/** A system's formulations of `t`, or the row that says why it has none. */
-function formulationsOf(s: PeerSystem, t: PeerTask, inputs: HostInputs): Formulation[] | PeerRow {
+/** Every formulation of one system for one task; a system without one gets a row that says why. */
+async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, options: CompareOptions): Promise<PeerRow[]> {
   let formulations: Formulation[] | { unsupported: string };
   try {
     formulations = s.formulations(t, inputs);
   } catch (err) {
     formulations = { unsupported: `failed to set up: ${errorMessage(err)}` };
   }
-  if (Array.isArray(formulations)) return formulations;
-  return { system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: null, manual: false, ms: null, runs: 0, maxAbsDiff: null, scale: null, note: formulations.unsupported };
+  if (!Array.isArray(formulations)) {
+    const note = formulations.unsupported;
+    return [{ system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: null, manual: false, ms: null, runs: 0, maxAbsDiff: null, scale: null, note }];
+  }
+  const rows: PeerRow[] = [];
+  for (const f of formulations) {
+    await options.pause?.();
+    options.signal?.throwIfAborted();
+    const row = await measureFormulation(s, t, f, reference, options.policy);
+    options.progress?.(`  ${s.system} ${s.device}, ${f.name}: ${row.ms === null ? row.note : `${row.ms.toFixed(2)} ms, max |Δ| ${row.maxAbsDiff!.toExponential(1)}`}`);
+    rows.push(row);
+  }
+  return rows;
 }
 
-/**
- * One task on every one of `systems`, against one reference answer. Every formulation's first (cold)
- * answer is checked before it is timed, and a wrong one is reported instead; the timed runs of all the
- * formulations then go round by round (measureSideBySide), so that ours and the peers' are timed in the
- * same moments. Aborts propagate.
- */
+/** One task on each of `systems` in turn, against one reference answer. Aborts propagate. */
 export async function measureTask(t: PeerTask, systems: readonly PeerSystem[], options: CompareOptions): Promise<PeerRow[]> {
   const inputs = taskInputs(t);
   const reference = await referenceAnswer(t, inputs);
-  const bySystem = new Map<PeerSystem, (PeerRow | Entry)[]>();
-  const entries: Entry[] = [];
-  for (const s of systems) {
-    const found = formulationsOf(s, t, inputs);
-    const items = Array.isArray(found)
-      ? found.map((f): Entry => ({ system: s, formulation: f, checked: null, base: { system: s.system, device: s.device, fn: t.fn, task: t.task, n: t.n, m: t.m, k: t.k, formulation: f.name, manual: f.manual } }))
-      : [found];
-    bySystem.set(s, items);
-    entries.push(...items.filter((x): x is Entry => 'checked' in x));
-  }
-  const calls = entries.map((e) => async () => {
-    const answer = await e.formulation.run();
-    if (e.checked === null) {
-      e.checked = checkAnswer(t, answer, reference);
-      if (e.checked.problem !== null) throw new WrongAnswer(e.checked.problem);
-    }
-    return null;
-  });
-  let timings: Awaited<ReturnType<typeof measureSideBySide<null>>>;
-  try {
-    timings = await measureSideBySide(calls, options.policy, async () => {
-      await options.pause?.();
-      options.signal?.throwIfAborted();
-    });
-  } finally {
-    for (const e of entries) e.formulation.dispose?.();
-  }
-  const rowOf = new Map(entries.map((e, i): [Entry, PeerRow] => {
-    const timing = timings[i];
-    const c = e.checked as Checked | null;
-    if ('error' in timing) {
-      const note = timing.error instanceof WrongAnswer ? timing.error.message : `failed: ${errorMessage(timing.error)}`;
-      return [e, { ...e.base, ms: null, runs: 0, maxAbsDiff: c?.maxAbsDiff ?? null, scale: c?.scale ?? null, note }];
-    }
-    return [e, { ...e.base, ms: timing.ms, runs: timing.runs, maxAbsDiff: c!.maxAbsDiff, scale: c!.scale, note: timing.warm ? null : 'one cold run (too slow to repeat)' }];
-  }));
   const rows: PeerRow[] = [];
   for (const s of systems) {
-    const mine = bySystem.get(s)!.map((x) => ('checked' in x ? rowOf.get(x)! : x));
-    for (const row of mine) {
-      if (row.formulation !== null) options.progress?.(`  ${s.system} ${s.device}, ${row.formulation}: ${row.ms === null ? row.note : `${row.ms.toFixed(2)} ms, max |Δ| ${row.maxAbsDiff!.toExponential(1)}`}`);
-    }
+    const mine = await measureSystem(s, t, inputs, reference, options);
     options.onRows?.(s, mine);
     rows.push(...mine);
   }
