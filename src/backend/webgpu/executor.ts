@@ -139,6 +139,27 @@ function pairable(a: { spec: MatvecSpec; matrix: NodeId }, b: { spec: MatvecSpec
 }
 
 /**
+ * The elementwise steps from steps[first] on that one kernel computes: those that follow one another over
+ * one shape while each reads the earlier ones only at its own index (an HVP's t, its slope and their
+ * tangents; a VJP's pieces), as long as the kernel binds at most `maxBuffers` buffers.
+ */
+function elementwiseGroup(graph: Graph, sched: Schedule, steps: readonly Step[], first: number, maxBuffers: number): NodeId[] {
+  const group = [steps[first].node];
+  const shape = graph.nodes[group[0]].shape;
+  const reads = new Set<NodeId>(elementwiseReads(graph, sched.stored, group[0]).keys());
+  for (let i = first + 1; steps[i]?.kind === 'elementwise' && shapesEqual(graph.nodes[steps[i].node].shape, shape); i++) {
+    const own = elementwiseReads(graph, sched.stored, steps[i].node);
+    if ([...own].some(([leaf, sameIndex]) => group.includes(leaf) && !sameIndex)) break;
+    const outside = [...own.keys()].filter((leaf) => !group.includes(leaf));
+    // Every buffer the kernel would bind: what it reads from outside, and what it writes.
+    if (new Set([...reads, ...outside]).size + group.length + 1 > maxBuffers) break;
+    group.push(steps[i].node);
+    for (const leaf of outside) reads.add(leaf);
+  }
+  return group;
+}
+
+/**
  * Plans kernels, buffers and their reuse for `graph` on this device. `softwareAdapter` (see
  * isSoftwareAdapter) picks strategies that suit a CPU running WGSL.
  */
@@ -181,24 +202,8 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     const step = steps[i];
     const n = graph.nodes[step.node];
     if (step.kind === 'elementwise') {
-      // Elementwise steps that follow one another over one shape share a kernel while each reads the
-      // earlier ones only at its own index: an HVP's t, its slope and their tangents, or a VJP's pieces.
-      const group = [step.node];
-      const reads = new Set<NodeId>();
-      const joins = (id: NodeId) => {
-        if (!shapesEqual(graph.nodes[id].shape, n.shape)) return false;
-        const own = elementwiseReads(graph, sched.stored, id);
-        if ([...own].some(([leaf, sameIndex]) => group.includes(leaf) && !sameIndex)) return false;
-        const outside = [...own.keys()].filter((leaf) => !group.includes(leaf));
-        // Every buffer the kernel binds: what it reads from outside, and what it writes.
-        return new Set([...reads, ...outside]).size + group.length + 1 <= limits.maxStorageBuffersPerShaderStage;
-      };
-      for (const [leaf] of elementwiseReads(graph, sched.stored, step.node)) reads.add(leaf);
-      while (steps[i + 1]?.kind === 'elementwise' && joins(steps[i + 1].node)) {
-        i++;
-        group.push(steps[i].node);
-        for (const [leaf] of elementwiseReads(graph, sched.stored, steps[i].node)) if (!group.includes(leaf)) reads.add(leaf);
-      }
+      const group = elementwiseGroup(graph, sched, steps, i, limits.maxStorageBuffersPerShaderStage);
+      i += group.length - 1;
       const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension);
       if (group.length > 1) groups.set(launches.length, group);
       launches.push({ plan: k.plan, bindings: [...k.reads.map(own), ...group], writes: group });
