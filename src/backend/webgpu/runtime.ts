@@ -18,9 +18,13 @@ const withoutComments = (code: string) => code.replace(/[ \t]*\/\/[^\n]*/g, '');
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 /** Pooled buffers kept between runs, at most this many bytes (the rest are destroyed). */
 const POOL_LIMIT = 512 * 2 ** 20;
-/** Read-back buffers kept per size, and the largest kept (bigger ones are made for one run). */
+/**
+ * Read-back buffers kept per size, the largest kept (bigger ones are made for one run), and the most
+ * bytes kept in all (a playground session runs many programs, each with its own sizes).
+ */
 const READBACKS_PER_SIZE = 4;
 const READBACK_POOL_MAX = 16 * 2 ** 20;
+const READBACK_POOL_TOTAL = 64 * 2 ** 20;
 /** WebGPU's largest minUniformBufferOffsetAlignment: each launch's uniforms start on such a boundary. */
 const UNIFORM_ALIGN = 256;
 
@@ -167,7 +171,8 @@ export class GpuRuntime {
   /** Keeps a few read-back buffers of each size (enough for runs in flight at once); the rest are destroyed. */
   private giveBackReadback(buffer: GPUBuffer): void {
     const list = this.readbacks.get(buffer.size) ?? [];
-    if (list.length >= READBACKS_PER_SIZE || buffer.size > READBACK_POOL_MAX) {
+    const kept = [...this.readbacks.values()].reduce((sum, l) => sum + l.reduce((t, b) => t + b.size, 0), 0);
+    if (list.length >= READBACKS_PER_SIZE || buffer.size > READBACK_POOL_MAX || kept + buffer.size > READBACK_POOL_TOTAL) {
       buffer.destroy();
       return;
     }
