@@ -2,18 +2,18 @@ import type { UnaryPrim } from '../../ir/primitives.ts';
 import type { Shape } from '../../ir/shape.ts';
 import { shapesEqual } from '../../ir/shape.ts';
 import { broadcastStrides, forEachRow } from './strided.ts';
-import { allocate, type DType, type FloatArray, type Tensor } from './tensor.ts';
+import { allocateForOverwrite, type DType, type FloatArray, type Tensor } from './tensor.ts';
 
 /** out[i] = f(x[i]), for `op` the unary primitive whose function is f (see unaryRow). */
 export function mapUnary(x: Tensor, dtype: DType, op: UnaryPrim, f: (v: number) => number): Tensor {
-  const out = allocate(x.shape, dtype);
+  const out = allocateForOverwrite(x.shape, dtype);
   unaryRow(op, f, out.data, 0, x.data, 0, 1, out.data.length);
   return out;
 }
 
 /** out = f(a, b) elementwise with NumPy broadcasting to `outShape`. */
 export function mapBinary(a: Tensor, b: Tensor, outShape: Shape, dtype: DType, f: (u: number, v: number) => number): Tensor {
-  const out = allocate(outShape, dtype);
+  const out = allocateForOverwrite(outShape, dtype);
   const A = a.data;
   const B = b.data;
   const O = out.data;
@@ -42,7 +42,7 @@ export function mapBinary(a: Tensor, b: Tensor, outShape: Shape, dtype: DType, f
 
 /** Copy of `x` read through arbitrary `strides` into a fresh row-major tensor of `outShape`. */
 export function stridedCopy(x: Tensor, strides: readonly number[], outShape: Shape, dtype: DType): Tensor {
-  const out = allocate(outShape, dtype);
+  const out = allocateForOverwrite(outShape, dtype);
   const src = x.data;
   const dst = out.data;
   const step = strides[strides.length - 1] ?? 0;
@@ -66,7 +66,14 @@ export const isArithmetic = (op: string): op is Arithmetic => op === 'add' || op
  * derivatives are most of the elementwise work of batched JVPs and VJPs.
  */
 export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DType, op: Arithmetic): Tensor {
-  const out = allocate(outShape, dtype);
+  const out = allocateForOverwrite(outShape, dtype);
+  const n = out.data.length;
+  // Operands of the output's size or of one element: one flat loop (a step of 0 repeats the element).
+  const flat = (t: Tensor) => (t.data.length === n ? 1 : t.data.length === 1 ? 0 : -1);
+  if (flat(a) >= 0 && flat(b) >= 0) {
+    arithmeticRow(op, out.data, 0, a.data, 0, flat(a), b.data, 0, flat(b), n);
+    return out;
+  }
   const sa = broadcastStrides(a.shape, outShape);
   const sb = broadcastStrides(b.shape, outShape);
   const ia = sa[sa.length - 1] ?? 0;

@@ -59,6 +59,11 @@ export function allocate(shape: Shape, dtype: DType): Tensor {
   return { shape, data: fresh(numel(shape), dtype, true) };
 }
 
+/** A tensor of `shape` whose contents are undefined (a reused array keeps its old values): for kernels that write every element. */
+export function allocateForOverwrite(shape: Shape, dtype: DType): Tensor {
+  return { shape, data: fresh(numel(shape), dtype, false) };
+}
+
 /**
  * Hands back an array made by allocate (or toDType) for reuse. The caller must hold the last reference to
  * it: the CPU interpreter calls this when no later node reads the buffer and it is not an output.
