@@ -74,12 +74,27 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
     arithmeticRow(op, out.data, 0, a.data, 0, flat(a), b.data, 0, flat(b), n);
     return out;
   }
+  // One operand whole, the other the output's trailing dims repeated down the leading ones (a batch of
+  // tangents times a local derivative [n]): row by row, the repeated operand read from its start.
+  if ((flat(b) === 1 && repeatsDownLeadingDims(a, outShape)) || (flat(a) === 1 && repeatsDownLeadingDims(b, outShape))) {
+    const len = flat(a) === 1 ? b.data.length : a.data.length;
+    const [oa, ob] = flat(a) === 1 ? [len, 0] : [0, len];
+    for (let o = 0; o < n; o += len) arithmeticRow(op, out.data, o, a.data, (o / len) * oa, 1, b.data, (o / len) * ob, 1, len);
+    return out;
+  }
   const sa = broadcastStrides(a.shape, outShape);
   const sb = broadcastStrides(b.shape, outShape);
   const ia = sa[sa.length - 1] ?? 0;
   const ib = sb[sb.length - 1] ?? 0;
   forEachRow(outShape, [sa, sb], (o, off, len) => arithmeticRow(op, out.data, o, a.data, off[0], ia, b.data, off[1], ib, len));
   return out;
+}
+
+/** Whether `t` (leading 1s aside) is the trailing dims of `outShape`, so broadcasting repeats it whole. */
+function repeatsDownLeadingDims(t: Tensor, outShape: Shape): boolean {
+  if (t.data.length <= 1) return false;
+  const core = t.shape.slice(t.shape.findIndex((d) => d !== 1));
+  return shapesEqual(core, outShape.slice(outShape.length - core.length));
 }
 
 /** O[o + j] = A[pa + j·ia] ∘ B[pb + j·ib] for j < n. */
