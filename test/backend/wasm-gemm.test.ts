@@ -9,7 +9,8 @@ import { gemm, type GemmOperand } from '../../src/backend/cpu/gemm.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { DType, FloatArray, Tensor } from '../../src/backend/cpu/tensor.ts';
 import { signedLeb, unsignedLeb } from '../../src/backend/cpu/wasm/encoder.ts';
-import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
+import { reuseMatricesDuring, wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
+import { allocate, release } from '../../src/backend/cpu/tensor.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
 import { ensureMemory, forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
 import { setGemmThreads, threadsWanted } from '../../src/backend/cpu/wasm/threads.ts';
@@ -311,6 +312,44 @@ describe('WebAssembly matrix times one vector (no packing)', () => {
         }
       }
     }
+  });
+});
+
+describe('a matrix left in wasm memory within a pass (reuseMatricesDuring)', () => {
+  const n = 96;
+  const product = (matrix: Float32Array, vector: Float32Array, trans: boolean) => {
+    const c = new Float32Array(n);
+    // x · Wᵀ (the matvec kernel) or x · W (the axpy kernel), both reading W as it is stored.
+    expect(wasmGemm(1, n, n, { data: vector, offset: 0, trans: false }, { data: matrix, offset: 0, trans }, c, 0)).toBe(true);
+    return Array.from(c);
+  };
+  const fill = (a: Float32Array, seed: number) => a.set(randomArray(a.length, seed, 'f32'));
+
+  it('gives each product its own matrix: one read twice, a pooled array reused for another, one changed between passes', () => {
+    const x = new Float32Array(randomArray(n, 1, 'f32'));
+    const first = allocate([n, n], 'f32').data as Float32Array;
+    fill(first, 2);
+    const want = (m: Float32Array, trans: boolean) => product(Float32Array.from(m), x, trans); // a copy: never resident
+    const wantFirstN = want(first, true);
+    const wantFirstT = want(first, false);
+    reuseMatricesDuring(() => {
+      // The same matrix for W x and for xᵀ W: the second may reuse the first's copy.
+      expect(product(first, x, true)).toEqual(wantFirstN);
+      expect(product(first, x, false)).toEqual(wantFirstT);
+      expect(product(first, x, true)).toEqual(wantFirstN);
+      // Released and handed out again (the same array) with other values: a new matrix.
+      release(first);
+      const second = allocate([n, n], 'f32').data as Float32Array;
+      expect(second).toBe(first);
+      fill(second, 3);
+      expect(product(second, x, true)).toEqual(want(second, true));
+    });
+    // A caller's array changed between passes.
+    const mine = new Float32Array(randomArray(n * n, 4, 'f32'));
+    const before = reuseMatricesDuring(() => product(mine, x, true));
+    mine[5] += 1;
+    expect(reuseMatricesDuring(() => product(mine, x, true))).toEqual(want(mine, true));
+    expect(want(mine, true)).not.toEqual(before);
   });
 });
 

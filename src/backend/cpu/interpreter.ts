@@ -5,6 +5,7 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { CpuKernel } from '../../prims/types.ts';
 import { noFusion, planFusion, runFusedGroup, type FusionPlan } from './fused-elementwise.ts';
 import { runSharedMatvecs, sharedMatrixGroups } from './shared-matrix.ts';
+import { reuseMatricesDuring } from './wasm/gemm.ts';
 import { allocate, BYTES_PER_ELEMENT, keep, release, toDType, type DType, type FloatArray, type StoredTransposed, type Tensor } from './tensor.ts';
 
 /** How the interpreter runs a graph. */
@@ -151,6 +152,11 @@ function bufferLifetimes(graph: Graph, inPlace: ReadonlySet<NodeId>, fusion: Fus
  * exactly its shape.
  */
 export function interpret(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType, options: InterpretOptions = {}): Map<string, Tensor> {
+  // Nothing a pass reads changes during it, so a matrix already in wasm memory need not be copied again.
+  return reuseMatricesDuring(() => interpretPass(graph, inputs, dtype, options));
+}
+
+function interpretPass(graph: Graph, inputs: ReadonlyMap<string, Tensor>, dtype: DType, options: InterpretOptions): Map<string, Tensor> {
   const schedule = scheduleOf(graph, options);
   const { inPlace, shared, fusion, owner, dying, expiring } = schedule;
   const asGiven = dtype === 'f32' ? schedule.asGiven : new Set<NodeId>();

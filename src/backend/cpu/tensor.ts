@@ -40,6 +40,14 @@ const pool = new Map<string, FloatArray[]>();
 let pooledBytes = 0;
 /** Arrays allocate made that have not been released since. */
 const live = new WeakSet<FloatArray>();
+/** How many times each pooled array has been handed out: a reused array is a new value (generationOf). */
+const handouts = new WeakMap<FloatArray, number>();
+let nextHandout = 1;
+
+/** Tells apart the values an array has held: changes whenever allocate hands the array out again. */
+export function generationOf(data: FloatArray): number {
+  return handouts.get(data) ?? 0;
+}
 
 const poolKey = (dtype: DType, n: number) => `${dtype} ${n}`;
 
@@ -51,6 +59,7 @@ function fresh(n: number, dtype: DType, zero: boolean): FloatArray {
   const data = reused ?? (dtype === 'f64' ? new Float64Array(n) : new Float32Array(n));
   if (reused !== undefined && zero) data.fill(0);
   live.add(data);
+  handouts.set(data, nextHandout++);
   return data;
 }
 

@@ -1,7 +1,7 @@
 // GEMM on the WebAssembly SIMD kernel (gemm-kernel.ts), BLIS-style: op(A) and op(B) are packed into the
 // kernel's memory as panels, the kernel sweeps cache-sized blocks of them, and C is copied back out.
 import type { GemmOperand } from '../gemm.ts';
-import { release, toDType, type DType, type FloatArray } from '../tensor.ts';
+import { generationOf, release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
 import { AXPY_COLS, MATVEC_ROWS } from './matvec-kernel.ts';
 import { gemmCalls, runCalls } from './gemm-jobs.ts';
@@ -103,6 +103,7 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   // matrix whose rows run along C.
   if (M === 1) return withDType(dtype, b, K * N, (m) => withDType(dtype, a, K, (v) => wasmAxpyMatvec(kernel, dtype, N, K, m, v, c, cOffset)));
   if (N === 1) return withDType(dtype, a, M * K, (m) => withDType(dtype, b, K, (v) => wasmAxpyMatvec(kernel, dtype, M, K, m, v, c, cOffset)));
+  resident = null; // the packed path writes over the start of the memory
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
@@ -184,7 +185,7 @@ function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: nu
   const yStart = vStart + count * Kp;
   if (!ensureMemory(kernel, (yStart + count * rowsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  copyPaddedRows(mem, r, rows, K, Kp);
+  placeMatrix(kernel, mem, r, rows, K, Kp);
   mem.fill(0, rows * Kp, vStart);
   copyPaddedRows(mem, v, count, K, Kp, vStart);
   const passes = rowsP / MATVEC_ROWS[dtype];
@@ -192,6 +193,39 @@ function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: nu
   else kernel.matvec2(0, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes, Kp * bytes, rowsP * bytes);
   for (let t = 0; t < count; t++) c.set(mem.subarray(yStart + t * rowsP, yStart + t * rowsP + rows), cOffset + t * rows);
   return true;
+}
+
+/**
+ * The matrix copied last to the start of a kernel's memory by the unpacked kernels, while a pass lets
+ * it be reused (reuseMatricesDuring): an HVP applies W to [x, ẋ] and Wᵀ to g, and at 1024 the second
+ * copy of W cost about a fifth of the pass. Keyed by the array, its generation (a pooled array handed out
+ * again holds a new value), where the matrix starts, its size and its padded row length.
+ */
+let resident: { kernel: GemmKernelExports; data: FloatArray; generation: number; offset: number; rows: number; width: number; stride: number } | null = null;
+let reuseAllowed = false;
+
+/**
+ * Runs `body` (one pass of the interpreter, during which no array it reads changes) letting the
+ * matrix-vector kernels skip copying a matrix that is already in place; nothing is reused across calls.
+ */
+export function reuseMatricesDuring<T>(body: () => T): T {
+  reuseAllowed = true;
+  resident = null;
+  try {
+    return body();
+  } finally {
+    reuseAllowed = false;
+    resident = null;
+  }
+}
+
+/** `rows` rows of `width` values of matrix `src` at the start of `mem`, padded to `stride`, unless they are there already. */
+function placeMatrix(kernel: GemmKernelExports, mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number): void {
+  const r = resident;
+  const generation = generationOf(src.data);
+  if (reuseAllowed && r !== null && r.kernel === kernel && r.data === src.data && r.generation === generation && r.offset === src.offset && r.rows === rows && r.width === width && r.stride === stride) return;
+  copyPaddedRows(mem, src, rows, width, stride);
+  resident = reuseAllowed ? { kernel, data: src.data, generation, offset: src.offset, rows, width, stride } : null;
 }
 
 /** `rows` rows of `width` values from `src` into `mem` from `start`, each padded with zeros to `stride`. */
@@ -218,7 +252,7 @@ function wasmAxpyMatvec(kernel: GemmKernelExports, dtype: DType, cols: number, K
   const yStart = vStart + K;
   if (!ensureMemory(kernel, (yStart + colsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  copyPaddedRows(mem, m, K, cols, colsP);
+  placeMatrix(kernel, mem, m, K, cols, colsP);
   mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
   kernel.axpyMatvec(0, vStart * bytes, yStart * bytes, colsP / AXPY_COLS[dtype], K, colsP * bytes);
   c.set(mem.subarray(yStart, yStart + cols), cOffset);
