@@ -3,7 +3,7 @@ import { formatShape, numel, shapesEqual, stridesOf, type Shape } from '../../ir
 import { PRIMITIVES } from '../../prims/table.ts';
 import { broadcastStrides } from '../cpu/strided.ts';
 import type { KernelPlan } from './kernel-plan.ts';
-import type { Schedule } from './schedule.ts';
+import { readsAtOwnIndex, type Schedule } from './schedule.ts';
 
 /** WGSL helpers that primitive expressions may call, emitted only into kernels that use them. */
 const HELPERS: Record<string, string> = {
@@ -230,8 +230,7 @@ export function elementwiseReads(graph: Graph, stored: ReadonlySet<NodeId>, id: 
     if (seen.has(`${n}:${sameIndex}`)) return;
     seen.add(`${n}:${sameIndex}`);
     for (const a of node.args) {
-      const keeps = node.op === 'reshape' || (node.op !== 'transpose' && node.op !== 'broadcast' && shapesEqual(graph.nodes[a].shape, node.shape));
-      visit(a, sameIndex && keeps, false);
+      visit(a, sameIndex && readsAtOwnIndex(graph, n, a), false);
     }
   };
   visit(id, true, true);

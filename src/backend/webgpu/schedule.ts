@@ -121,6 +121,19 @@ export function schedule(graph: Graph, maxStorageBuffers: number): Schedule {
 }
 
 /**
+ * Whether `consumer` reads its argument `arg` at the linear index it is itself computed at: reshapes and
+ * equal-shape elementwise steps do, and a reduction's load reads its argument at the load's index;
+ * broadcasts and transposes read elsewhere.
+ */
+export function readsAtOwnIndex(graph: Graph, consumer: NodeId, arg: NodeId): boolean {
+  const c = graph.nodes[consumer];
+  if (c.op === 'input' || c.op === 'const') return false;
+  const kind = PRIMITIVES[c.op].wgsl.kind;
+  if (kind === 'reduce' || c.op === 'reshape') return true;
+  return kind === 'elementwise' && shapesEqual(c.shape, graph.nodes[arg].shape);
+}
+
+/**
  * Un-stores values that several consumers read when all of them end up in one kernel reading the value
  * at that kernel's own index: the fused kernel computes it once, as a `let` (emit.ts memoises per node
  * and index). An HVP's tanh, its slope and their tangents feed one another and then one product, so
@@ -138,17 +151,10 @@ function inlineSharedWithinOneKernel(graph: Graph, stored: Set<NodeId>, pinned: 
   const fusible = (id: NodeId) => kindOf(id) === 'elementwise' || kindOf(id) === 'index';
   // The kernel that reads each value at its own linear index, or -1 (several kernels, another index, or none).
   const kernelOf = new Int32Array(graph.nodes.length).fill(-1);
-  // Does `consumer` read `arg` at the index it is computed at? Reshapes and equal-shape elementwise
-  // steps do; a reduction's load reads its argument at the load's index.
-  const sameIndex = (arg: NodeId, consumer: NodeId) => {
-    const c = graph.nodes[consumer];
-    if (kindOf(consumer) === 'reduce' || c.op === 'reshape') return true;
-    return kindOf(consumer) === 'elementwise' && shapesEqual(c.shape, graph.nodes[arg].shape);
-  };
   for (let id = graph.nodes.length - 1; id >= 0; id--) {
     if (!fusible(id)) continue;
     const kernels = new Set(consumers[id].map((c) => {
-      if (c < 0 || !sameIndex(id, c)) return -1;
+      if (c < 0 || !readsAtOwnIndex(graph, c, id)) return -1;
       return stored.has(c) ? (fusible(c) || kindOf(c) === 'reduce' ? c : -1) : kernelOf[c];
     }));
     const only = kernels.size === 1 ? [...kernels][0] : -1;
