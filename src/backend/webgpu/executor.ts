@@ -185,11 +185,14 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     }
   };
 
-  /** The matrix-vector kernel's view of a matmul step, when it has one row or column and is vec4-aligned. */
-  const vec4Of = (step: Step | undefined): { spec: MatvecSpec; matrix: NodeId; vector: NodeId } | null => {
-    if (step?.kind !== 'matmul') return null;
+  /** A matmul step's GEMMs, and its matrix-vector reading when it has one output row or column. */
+  const productOf = (step: Extract<Step, { kind: 'matmul' }>) => {
     const m = matmulLaunch(graph, step.node, step.a, step.b);
-    const mv = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
+    // One launch only: the reduction writes its output from element 0 (no offset into C).
+    return { m, matvec: m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null };
+  };
+  /** The vec4 matrix-vector kernel's view of such a product, when its operands are aligned for it. */
+  const vec4Of = (mv: ProductLoad | null): { spec: MatvecSpec; matrix: NodeId; vector: NodeId } | null => {
     if (mv === null) return null;
     const spec: MatvecSpec = { outputs: mv.outputs, K: mv.K, layout: mv.layout, matrixOffset: mv.matrix.offset, vectorOffset: mv.vector.offset };
     return matvecApplies(spec) ? { spec, matrix: own(mv.matrix.node), vector: own(mv.vector.node) } : null;
@@ -208,11 +211,10 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
       if (group.length > 1) groups.set(launches.length, group);
       launches.push({ plan: k.plan, bindings: [...k.reads.map(own), ...group], writes: group });
     } else if (step.kind === 'matmul') {
-      const m = matmulLaunch(graph, step.node, step.a, step.b);
-      // One launch only: the reduction writes its output from element 0 (no offset into C).
-      const matvec = m.specs.length === 1 ? matvecOf(m.specs[0], m.first.storage, m.second.storage) : null;
-      const single = vec4Of(step);
-      const next = single === null ? null : vec4Of(steps[i + 1]);
+      const { m, matvec } = productOf(step);
+      const single = vec4Of(matvec);
+      const following = steps[i + 1];
+      const next = single === null || following?.kind !== 'matmul' ? null : vec4Of(productOf(following).matvec);
       if (single !== null && next !== null && pairable(single, next, step.node)) {
         // The next product applies the same matrix to a vector that is ready now (W x and W ẋ): one dispatch.
         const plan = planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter);
