@@ -14,6 +14,7 @@ import { allocate, release } from '../../src/backend/cpu/tensor.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
 import { ensureMemory, forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
 import { setGemmThreads, threadsWanted } from '../../src/backend/cpu/wasm/threads.ts';
+import { CALL_WORDS, CALLABLE, packCalls, type PackWork } from '../../src/backend/cpu/wasm/gemm-jobs.ts';
 import { cpuBackend } from '../../src/api/backend.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
@@ -400,6 +401,30 @@ describe('WebAssembly packing kernels', () => {
             expect(Array.from(got), `${dtype} ${fn} K=${K} stride=${stride} kStride=${kStride}`).toEqual(Array.from(want));
           }
         }
+      }
+    }
+  });
+});
+
+describe('the packing of a shared product, cut into jobs (packCalls)', () => {
+  it('covers every full panel of each operand once, in runs of consecutive panels, calling the named kernel', () => {
+    const work: PackWork[] = [
+      { fn: 'packAFromF64', src: 800, dst: 0, panels: 7, K: 5, strideBytes: 40, kStrideBytes: 8, panelSrcBytes: 160, panelDstBytes: 80 },
+      { fn: 'packB', src: 5000, dst: 560, panels: 2, K: 5, strideBytes: 4, kStrideBytes: 12, panelSrcBytes: 32, panelDstBytes: 160 },
+    ];
+    for (const parts of [1, 2, 3, 4, 8]) {
+      const table = packCalls(work, parts);
+      expect(table.perJob).toBe(1);
+      const calls = Array.from({ length: table.jobs }, (_, j) => Array.from(table.words.subarray(j * CALL_WORDS, (j + 1) * CALL_WORDS)));
+      for (const w of work) {
+        const mine = calls.filter((c) => CALLABLE[c[10]] === w.fn);
+        expect(mine.length, `${w.fn} in ${parts} parts`).toBe(Math.min(parts, w.panels));
+        let next = 0;
+        for (const [src, dst, panels, K, stride, kStride] of mine) {
+          expect([src, dst, K, stride, kStride]).toEqual([w.src + next * w.panelSrcBytes, w.dst + next * w.panelDstBytes, w.K, w.strideBytes, w.kStrideBytes]);
+          next += panels;
+        }
+        expect(next, `${w.fn}: panels packed`).toBe(w.panels);
       }
     }
   });

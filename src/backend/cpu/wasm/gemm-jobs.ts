@@ -1,8 +1,15 @@
-// The block loop of the WebAssembly GEMM as a table of gemmBlock calls, cut into jobs that threads can
-// share (threads.ts). The table lives in the kernel's own memory, where helper threads read it.
+// The WebAssembly GEMM's work as tables of kernel calls, cut into jobs that threads can share (threads.ts):
+// the packing of the operands, then the block loop. A table lives in the kernel's own memory, where helper
+// threads read it.
+import type { GemmKernelExports } from './gemm-kernel.ts';
 
-/** Words per call: gemmBlock's ten arguments (see GemmKernelExports). */
-export const CALL_WORDS = 10;
+/** The kernel functions a table can call, by the number in a call's last word. */
+export const CALLABLE = ['gemmBlock', 'packA', 'packB', 'packAFromF64', 'packBFromF64'] as const;
+export type Callable = (typeof CALLABLE)[number];
+
+/** Words per call: up to ten arguments (gemmBlock's; a packing call uses six), then the function's number. */
+export const CALL_WORDS = 11;
+export const FUNCTION_WORD = 10;
 
 /** Where the packed operands are and how the product is cut. */
 export interface GemmJobs {
@@ -26,7 +33,7 @@ export interface GemmJobs {
   readonly bytes: number;
 }
 
-/** A table of calls: job j is calls j·perJob … (j + 1)·perJob − 1, its blocks of k in order. */
+/** A table of calls: job j is calls j·perJob … (j + 1)·perJob − 1 (for gemmBlock, its blocks of k in order). */
 export interface CallTable {
   readonly jobs: number;
   readonly perJob: number;
@@ -59,6 +66,7 @@ export function gemmCalls(j: GemmJobs): CallTable {
         j.K * j.cols * j.bytes,
         j.Np * j.bytes,
         k0 === 0 ? 0 : 1,
+        CALLABLE.indexOf('gemmBlock'),
       ], w);
       w += CALL_WORDS;
     }
@@ -66,17 +74,63 @@ export function gemmCalls(j: GemmJobs): CallTable {
   return { jobs, perJob, words };
 }
 
-type GemmBlock = (a: number, b: number, c: number, mTiles: number, nTiles: number, kc: number, aPanelBytes: number, bPanelBytes: number, ldcBytes: number, accumulate: number) => void;
+/**
+ * Full panels of one operand to pack (see packPanels in gemm.ts): `panels` panels from byte `src` (vectors
+ * `strideBytes` apart, steps of k `kStrideBytes` apart) into byte `dst`, each panel `panelSrcBytes` on in the
+ * source and `panelDstBytes` on in the packed operand.
+ */
+export interface PackWork {
+  readonly fn: Extract<Callable, 'packA' | 'packB' | 'packAFromF64' | 'packBFromF64'>;
+  readonly src: number;
+  readonly dst: number;
+  readonly panels: number;
+  readonly K: number;
+  readonly strideBytes: number;
+  readonly kStrideBytes: number;
+  readonly panelSrcBytes: number;
+  readonly panelDstBytes: number;
+}
 
 /**
- * Runs jobs first, first + stride, … of the table at word `table` of `ints`. Helper threads run the same
- * loop (threads.ts, HELPER_SOURCE), written there as plain JavaScript.
+ * The packing of full panels as a table of `parts` jobs per operand, each a run of consecutive panels
+ * (one call each), so that threads pack their shares side by side. Where a value lands does not depend on
+ * who packs it, so neither do the bits.
  */
-export function runCalls(gemmBlock: GemmBlock, ints: Int32Array, table: number, jobs: number, perJob: number, first: number, stride: number): void {
+export function packCalls(work: readonly PackWork[], parts: number): CallTable {
+  const calls: number[][] = [];
+  for (const p of work) {
+    const per = Math.ceil(p.panels / parts);
+    for (let first = 0; first < p.panels; first += per) {
+      const count = Math.min(per, p.panels - first);
+      calls.push([p.src + first * p.panelSrcBytes, p.dst + first * p.panelDstBytes, count, p.K, p.strideBytes, p.kStrideBytes, 0, 0, 0, 0, CALLABLE.indexOf(p.fn)]);
+    }
+  }
+  const words = new Int32Array(calls.length * CALL_WORDS);
+  calls.forEach((c, i) => words.set(c, i * CALL_WORDS));
+  return { jobs: calls.length, perJob: 1, words };
+}
+
+/** The kernel's functions in CALLABLE's order (the f64 kernel has no packing from f64). */
+export function callTargets(kernel: Pick<GemmKernelExports, Callable>): readonly ((...args: number[]) => void)[] {
+  return CALLABLE.map((name) => (kernel[name] ?? missing(name)) as (...args: number[]) => void);
+}
+
+function missing(name: string): () => never {
+  return () => {
+    throw new Error(`this GEMM kernel has no ${name}`);
+  };
+}
+
+/**
+ * Runs jobs first, first + stride, … of the table at word `table` of `ints`, calling `targets`
+ * (callTargets). Helper threads run the same loop (threads.ts, HELPER_SOURCE), written there as plain
+ * JavaScript.
+ */
+export function runCalls(targets: ReturnType<typeof callTargets>, ints: Int32Array, table: number, jobs: number, perJob: number, first: number, stride: number): void {
   for (let job = first; job < jobs; job += stride) {
     for (let r = 0; r < perJob; r++) {
       const o = table + (job * perJob + r) * CALL_WORDS;
-      gemmBlock(ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
+      targets[ints[o + FUNCTION_WORD]](ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
     }
   }
 }

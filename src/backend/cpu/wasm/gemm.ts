@@ -4,8 +4,9 @@ import type { GemmOperand } from '../gemm.ts';
 import { generationOf, release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
 import { AXPY_COLS, MATVEC_ROWS } from './matvec-kernel.ts';
-import { gemmCalls, runCalls } from './gemm-jobs.ts';
+import { CALL_WORDS, callTargets, gemmCalls, packCalls, runCalls, type PackWork } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
+import { threadsWanted } from './threads.ts';
 
 /**
  * Block sizes. A block of k is KC steps, so a B panel's block (KC × 8 f32 or × 4 f64 = 8 KiB) stays in L1
@@ -111,12 +112,12 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const Np = roundUp(N, NR);
   const bytes = dtype === 'f32' ? 4 : 8;
   // Memory: packed A, packed B, C (padded to whole tiles), A and B as given (for the packing kernels), then
-  // the table of gemmBlock calls (gemm-jobs.ts), which helper threads read from here.
+  // the tables of gemmBlock and packing calls (gemm-jobs.ts), which helper threads read from here.
   const aStart = 0;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
   // A or B in f64 for the f32 kernel is copied as it is (8 bytes a value) to `rawA64` or `rawB64`
-  // instead, in the space after the table, and packed from there (see kernelDType).
+  // instead, in the space after the tables, and packed from there (see kernelDType).
   const [narrowA, narrowB] = [narrowed(dtype, a.data), narrowed(dtype, b.data)];
   const rawA = cStart + Mp * Np;
   const rawB = rawA + (narrowA ? 0 : M * K);
@@ -125,14 +126,18 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
   const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
-  // Wake the helpers now: they are up by the time the operands are packed.
-  if (shared) threadsFor(dtype)?.prepare();
+  // Wake the helpers now: they are up by the time the operands are copied in.
+  const threads = shared ? threadsFor(dtype) : null;
+  threads?.prepare();
   const calls = gemmCalls({
     aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
     chunkTiles: shared ? chunkTilesFor(Math.ceil(mTiles / rowBlockTiles), nTiles, NR) : nTiles,
     rows: MR, cols: NR, Np, bytes,
   });
-  const rawA64 = align8(tableByte + calls.words.byteLength) / 8;
+  // A shared product's full panels are packed by every thread, a share each (a table after the GEMM's).
+  const packParts = threads === null ? 1 : threadsWanted();
+  const packTableByte = tableByte + calls.words.byteLength;
+  const rawA64 = align8(packTableByte + 2 * packParts * CALL_WORDS * 4) / 8;
   const rawB64 = rawA64 + (narrowA ? M * K : 0);
   if (!ensureMemory(kernel, (rawB64 + (narrowB ? K * N : 0)) * 8)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
@@ -149,21 +154,32 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const [bStride, bKStride] = b.trans ? [K, 1] : [1, N];
   const fullA = Math.floor(M / MR);
   const fullB = Math.floor(N / NR);
+  const [srcA, srcABytes] = narrowA ? [rawA64, 8] : [rawA, bytes];
+  const [srcB, srcBBytes] = narrowB ? [rawB64, 8] : [rawB, bytes];
+  const packing: PackWork[] = [];
   if (fullA > 0) {
-    if (narrowA) kernel.packAFromF64!(rawA64 * 8, aStart * bytes, fullA, K, aStride * 8, aKStride * 8);
-    else kernel.packA(rawA * bytes, aStart * bytes, fullA, K, aStride * bytes, aKStride * bytes);
+    packing.push({
+      fn: narrowA ? 'packAFromF64' : 'packA', src: srcA * srcABytes, dst: aStart * bytes, panels: fullA, K,
+      strideBytes: aStride * srcABytes, kStrideBytes: aKStride * srcABytes, panelSrcBytes: MR * aStride * srcABytes, panelDstBytes: MR * K * bytes,
+    });
   }
   if (fullB > 0) {
-    if (narrowB) kernel.packBFromF64!(rawB64 * 8, bStart * bytes, fullB, K, bStride * 8, bKStride * 8);
-    else kernel.packB(rawB * bytes, bStart * bytes, fullB, K, bStride * bytes, bKStride * bytes);
+    packing.push({
+      fn: narrowB ? 'packBFromF64' : 'packB', src: srcB * srcBBytes, dst: bStart * bytes, panels: fullB, K,
+      strideBytes: bStride * srcBBytes, kStrideBytes: bKStride * srcBBytes, panelSrcBytes: NR * bStride * srcBBytes, panelDstBytes: NR * K * bytes,
+    });
   }
+  const targets = callTargets(kernel);
+  const packs = packCalls(packing, packParts);
+  ints.set(packs.words, packTableByte / 4);
+  if (threads !== null) threads.run(targets, packTableByte / 4, packs.jobs, packs.perJob);
+  else runCalls(targets, ints, packTableByte / 4, packs.jobs, packs.perJob, 0, 1);
   // Storing an f64 into `mem` (f32) rounds it as the wasm packing does.
-  packPanels(mem, aStart + fullA * MR * K, narrowA ? mem64 : mem, (narrowA ? rawA64 : rawA) + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
-  packPanels(mem, bStart + fullB * NR * K, narrowB ? mem64 : mem, (narrowB ? rawB64 : rawB) + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
+  packPanels(mem, aStart + fullA * MR * K, narrowA ? mem64 : mem, srcA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
+  packPanels(mem, bStart + fullB * NR * K, narrowB ? mem64 : mem, srcB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
-  const threads = shared ? threadsFor(dtype) : null;
-  if (threads !== null) threads.run(kernel.gemmBlock, table, calls.jobs, calls.perJob);
-  else runCalls(kernel.gemmBlock, ints, table, calls.jobs, calls.perJob, 0, 1);
+  if (threads !== null) threads.run(targets, table, calls.jobs, calls.perJob);
+  else runCalls(targets, ints, table, calls.jobs, calls.perJob, 0, 1);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
   return true;

@@ -5,7 +5,7 @@
 // (crossOriginIsolated). Not a browser's main thread, which may not block: there, and wherever helpers
 // cannot start, everything runs on the calling thread. The engine runs in a worker, so the playground
 // gets threads when the page is served cross-origin isolated (vite.config.ts sets the headers).
-import { CALL_WORDS, runCalls } from './gemm-jobs.ts';
+import { CALL_WORDS, CALLABLE, FUNCTION_WORD, runCalls, type callTargets } from './gemm-jobs.ts';
 
 /**
  * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
@@ -41,7 +41,8 @@ const HELPER_TIMEOUT_MS = 60_000;
  */
 const HELPER_SOURCE = `"use strict";
 function start({ module, memory, control }) {
-  const gemmBlock = new WebAssembly.Instance(module, { env: { memory } }).exports.gemmBlock;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const targets = ${JSON.stringify(CALLABLE)}.map((name) => exports[name]);
   Atomics.store(control, ${READY}, 1);
   let seen = 0;
   for (;;) {
@@ -59,7 +60,7 @@ function start({ module, memory, control }) {
     for (let job = control[${FIRST}]; job < jobs; job += stride) {
       for (let r = 0; r < perJob; r++) {
         const o = table + (job * perJob + r) * ${CALL_WORDS};
-        gemmBlock(ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
+        targets[ints[o + ${FUNCTION_WORD}]](ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
       }
     }
     Atomics.store(control, ${DONE}, seq);
@@ -199,7 +200,7 @@ export class GemmThreads {
    * this thread and the ready helpers, dealt round-robin, and returns when every one is done. With no
    * helper ready (they start asynchronously) this thread runs them all.
    */
-  run(gemmBlock: Parameters<typeof runCalls>[0], table: number, jobs: number, perJob: number): void {
+  run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
     const stride = helpers.length + 1;
     this.lastHelpers = helpers.length;
@@ -209,7 +210,7 @@ export class GemmThreads {
       Atomics.store(h.control, SEQ, seq);
       Atomics.notify(h.control, SEQ);
     });
-    runCalls(gemmBlock, new Int32Array(this.memory.buffer), table, jobs, perJob, 0, stride);
+    runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob, 0, stride);
     for (const h of helpers) {
       const start = performance.now();
       // Wait on the value the loop saw: loading it again for the wait could read this run's own `seq`,
