@@ -1,11 +1,11 @@
 // The CPU interpreter hands buffers it no longer needs back to a pool (tensor.ts) and reuses them in later
 // passes: results must not depend on whether a buffer was reused, and nothing a caller holds is recycled.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileOrThrow } from '../../src/index.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
-import { allocate, clearPool, release, type Tensor } from '../../src/backend/cpu/tensor.ts';
+import { allocate, clearPool, pooledByteCount, release, trimPool, type Tensor } from '../../src/backend/cpu/tensor.ts';
 import { uniformInputs } from '../support/uniform-inputs.ts';
 
 const MLP = readFileSync(new URL('../../examples/mlp.gl', import.meta.url), 'utf8');
@@ -71,5 +71,48 @@ describe('buffer pool of the CPU interpreter', () => {
     release(new Float32Array(8192));
     const c = allocate([8192], 'f32');
     expect(c.data === a.data || c.data === b.data).toBe(false);
+  });
+
+  describe('its size', () => {
+    const MiB = 2 ** 20;
+    afterEach(() => {
+      vi.useRealTimers();
+      clearPool();
+    });
+
+    it('keeps a 4096 × 4096 f32 matrix with others, so a pass at that width reuses its copies', () => {
+      clearPool();
+      const arrays = [allocate([4096, 4096], 'f32'), allocate([4096, 4096], 'f32'), allocate([1024, 1024], 'f64')];
+      for (const a of arrays) release(a.data);
+      expect(pooledByteCount()).toBe(2 * 64 * MiB + 8 * MiB);
+      expect(allocate([4096, 4096], 'f32').data === arrays[1].data).toBe(true);
+    });
+
+    it('is trimmed to 64 MiB, largest arrays first, once nothing has been taken from it for 2 s', () => {
+      vi.useFakeTimers();
+      clearPool();
+      const big = [allocate([8 * MiB], 'f32'), allocate([8 * MiB], 'f32'), allocate([8 * MiB], 'f32')]; // 32 MiB each
+      const small = allocate([MiB], 'f64');
+      for (const a of [...big, small]) release(a.data);
+      expect(pooledByteCount()).toBe(104 * MiB);
+      // Still in use: taking an array within the idle time postpones the trim.
+      vi.advanceTimersByTime(1500);
+      const again = allocate([8 * MiB], 'f32');
+      release(again.data);
+      vi.advanceTimersByTime(1000);
+      expect(pooledByteCount()).toBe(104 * MiB);
+      vi.advanceTimersByTime(2500);
+      expect(pooledByteCount()).toBe(8 * MiB + 32 * MiB); // two 32 MiB arrays dropped, the 8 MiB one kept
+      expect(allocate([MiB], 'f64').data === small.data).toBe(true);
+    });
+
+    it('trimPool drops the largest arrays first', () => {
+      clearPool();
+      const arrays = [allocate([4096], 'f64'), allocate([MiB], 'f32'), allocate([8192], 'f32')];
+      for (const a of arrays) release(a.data);
+      trimPool(64 * 1024);
+      expect(pooledByteCount()).toBe(32 * 1024 + 32 * 1024);
+      expect(allocate([MiB], 'f32').data === arrays[1].data).toBe(false);
+    });
   });
 });

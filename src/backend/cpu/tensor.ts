@@ -33,8 +33,16 @@ export function isStoredTransposed(t: Tensor): t is StoredTransposed {
 
 /** Smaller arrays are cheap to make (a few pages at most): not pooled. */
 const MIN_POOLED_ELEMENTS = 4096;
-/** At most this many bytes wait in the pool; past it, released arrays are left to the collector. */
-const POOL_BYTES = 64 * 2 ** 20;
+/**
+ * At most this many bytes wait in the pool; past it, released arrays are left to the collector. Room for a
+ * few 4096 × 4096 f32 matrices (64 MiB each): with a 64 MiB cap, an f32 pass over a 4096-wide f64 weight
+ * converted it into a new array each time, whose first write faulted in 64 MiB of pages (the CPU HVP of
+ * sum(tanh(W x)²) at 4096: 85-90 ms per call, 46 ms with the copy reused).
+ */
+const POOL_BYTES = 256 * 2 ** 20;
+/** After this long with no array taken from the pool, it is trimmed back to IDLE_POOL_BYTES. */
+const IDLE_MS = 2000;
+const IDLE_POOL_BYTES = 64 * 2 ** 20;
 
 const pool = new Map<string, FloatArray[]>();
 let pooledBytes = 0;
@@ -56,6 +64,7 @@ function fresh(n: number, dtype: DType, zero: boolean): FloatArray {
   if (n < MIN_POOLED_ELEMENTS) return dtype === 'f64' ? new Float64Array(n) : new Float32Array(n);
   const reused = pool.get(poolKey(dtype, n))?.pop();
   if (reused !== undefined) pooledBytes -= reused.byteLength;
+  lastTaken = Date.now();
   const data = reused ?? (dtype === 'f64' ? new Float64Array(n) : new Float32Array(n));
   if (reused !== undefined && zero) data.fill(0);
   live.add(data);
@@ -85,6 +94,40 @@ export function release(data: FloatArray): void {
   if (list === undefined) pool.set(key, [data]);
   else list.push(data);
   pooledBytes += data.byteLength;
+  if (pooledBytes > IDLE_POOL_BYTES) trimWhenIdle();
+}
+
+let lastTaken = 0;
+let trimTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Gives the memory of a large pool back once the work that filled it has stopped (a playground that ran
+ * one 4096-wide pass, then smaller ones): after IDLE_MS with no array taken, the largest arrays go first
+ * until at most IDLE_POOL_BYTES are left.
+ */
+function trimWhenIdle(): void {
+  if (trimTimer !== undefined) return;
+  trimTimer = setTimeout(() => {
+    trimTimer = undefined;
+    if (pooledBytes <= IDLE_POOL_BYTES) return;
+    if (Date.now() - lastTaken < IDLE_MS) return trimWhenIdle();
+    trimPool(IDLE_POOL_BYTES);
+  }, IDLE_MS);
+  // A pending trim never keeps Node running.
+  (trimTimer as { unref?: () => void }).unref?.();
+}
+
+/** Drops pooled arrays, largest first, until at most `bytes` are pooled. */
+export function trimPool(bytes: number): void {
+  const lists = [...pool.values()].filter((l) => l.length > 0).sort((a, b) => b[0].byteLength - a[0].byteLength);
+  for (const list of lists) {
+    while (pooledBytes > bytes && list.length > 0) pooledBytes -= list.pop()!.byteLength;
+  }
+}
+
+/** Bytes waiting in the pool (tests). */
+export function pooledByteCount(): number {
+  return pooledBytes;
 }
 
 /** Marks an array as never to be released: it belongs to a caller now. */
@@ -96,6 +139,8 @@ export function keep(data: FloatArray): void {
 export function clearPool(): void {
   pool.clear();
   pooledBytes = 0;
+  clearTimeout(trimTimer);
+  trimTimer = undefined;
 }
 
 export function dtypeOf(data: FloatArray): DType {
