@@ -228,10 +228,13 @@ describe('choosing and falling back', () => {
     expect(wasmPays(1, 1024, 1024, 8)).toBe(false);
     expect(wasmPays(2048, 2, 2048, 4)).toBe(false);
     expect(wasmPays(3, 2048, 2048, 8)).toBe(true);
-    // C as one row or column: the matrix is read unpacked by the matvec kernels, wasm to 16 MiB.
+    // C as one row or column: the matrix is read unpacked by the matvec kernels, wasm to 16 MiB in f64
+    // and at any size in f32.
     expect(wasmPays(1, 1024, 1024, 8, true)).toBe(true);
     expect(wasmPays(1, 2048, 2048, 4, true)).toBe(true);
     expect(wasmPays(1, 2048, 2048, 8, true)).toBe(false);
+    expect(wasmPays(1, 4096, 4096, 4, true)).toBe(true);
+    expect(wasmPays(2, 4096, 4096, 4, true)).toBe(true);
   });
 
   it('falls back to the TypeScript gemm when the engine has no WebAssembly SIMD', () => {

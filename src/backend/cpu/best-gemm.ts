@@ -9,12 +9,15 @@ import { threadsPossible, threadsWanted } from './wasm/threads.ts';
 const MATVEC_WASM_BYTES = 4 * 2 ** 20;
 
 /**
- * The same when C is one row or column: the wasm matvec kernels read the matrix unpacked (matvec-kernel.ts).
- * Measured (ms, medians of 41, busy 2 cores), JS against wasm: rows along k (W x) 1024² f64 0.77 and 0.66,
- * 1448² f32 2.4 and 1.0, 2048² f32 4.8 and 2.2, 2048² f64 (32 MiB) 4.1 and 4.6; rows along C (xᵀ W) 1024²
- * f64 1.50 and 1.36, 1448² f32 2.4 and 1.5, 2048² f32 4.6 and 2.9, 2048² f64 5.8 and 7.3.
+ * The same for an f64 product when C is one row or column: the wasm matvec kernels read the matrix
+ * unpacked (matvec-kernel.ts). Measured (ms, medians of 41, busy 2 cores), JS against wasm: rows along k
+ * (W x) 1024² f64 0.77 and 0.66, 1448² f32 2.4 and 1.0, 2048² f32 4.8 and 2.2, 2048² f64 (32 MiB) 4.1 and
+ * 4.6; rows along C (xᵀ W) 1024² f64 1.50 and 1.36, 1448² f32 2.4 and 1.5, 2048² f32 4.6 and 2.9, 2048² f64
+ * 5.8 and 7.3. An f32 product has no limit: at 4096² (64 MiB) wasm still won, whole f32 passes over f64
+ * host weights measuring (ms, medians of 30-60) 23 against 29 for the layer's primal, 23 against 37 for
+ * its JVP, and 29 against 47 for the HVP of sum(tanh(W x)²), whose second product finds W in place.
  */
-const MATVEC_UNPACKED_WASM_BYTES = 16 * 2 ** 20;
+const MATVEC_UNPACKED_F64_WASM_BYTES = 16 * 2 ** 20;
 
 /**
  * Whether the WebAssembly kernel beats the TypeScript gemm on a product this shape, counting its copies in
@@ -26,11 +29,13 @@ const MATVEC_UNPACKED_WASM_BYTES = 16 * 2 ** 20;
  *   is used once or twice, so copying it in costs about what the JS loop does. Up to 4 MiB of matrix wasm
  *   still won (1×1024×1024 f32: 1.04 ms JS, 0.70 ms wasm; 1×724×724 f64: 0.77 against 0.52), at 8 MiB
  *   JS won (1×1024×1024 f64: 1.58 against 2.20 ms; 1×1448×1448 f32: 2.1 against 3.6 ms), and beyond.
- *   Since C as one row or column (`unpacked`) needs no packing, wasm wins there to 16 MiB (see above).
+ *   Since C as one row or column (`unpacked`) needs no packing, wasm wins there to 16 MiB in f64 and at
+ *   every size measured in f32 (see above).
  */
 export function wasmPays(M: number, N: number, K: number, bytesPerElement: number, unpacked = false): boolean {
   if (M * N * K < 1024) return false;
-  const limit = unpacked ? MATVEC_UNPACKED_WASM_BYTES : MATVEC_WASM_BYTES;
+  if (unpacked && bytesPerElement === 4) return true;
+  const limit = unpacked ? MATVEC_UNPACKED_F64_WASM_BYTES : MATVEC_WASM_BYTES;
   return Math.min(M, N) > 2 || K * Math.max(M, N) * bytesPerElement <= limit;
 }
 
