@@ -14,7 +14,7 @@ import { allocate, release } from '../../src/backend/cpu/tensor.ts';
 import { gemmKernelModule, KERNEL_SHAPES } from '../../src/backend/cpu/wasm/gemm-kernel.ts';
 import { ensureMemory, forgetKernels, gemmMode, kernelFor, setGemmMode, simdSupported, threadsFor } from '../../src/backend/cpu/wasm/module.ts';
 import { setGemmThreads, threadsWanted } from '../../src/backend/cpu/wasm/threads.ts';
-import { CALL_WORDS, CALLABLE, packCalls, type PackWork } from '../../src/backend/cpu/wasm/gemm-jobs.ts';
+import { CALL_WORDS, CALLABLE, packCalls, placeTable, runCalls, tableWords, type PackWork } from '../../src/backend/cpu/wasm/gemm-jobs.ts';
 import { cpuBackend } from '../../src/api/backend.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
 import type { Graph } from '../../src/ir/graph.ts';
@@ -430,6 +430,33 @@ describe('the packing of a shared product, cut into jobs (packCalls)', () => {
         expect(next, `${w.fn}: panels packed`).toBe(w.panels);
       }
     }
+  });
+});
+
+describe('threads claiming jobs from a table (runCalls)', () => {
+  it('runs each job once, its calls in order, whichever thread claims it; a thread that comes late finds none left', () => {
+    const work: PackWork[] = [{ fn: 'packB', src: 0, dst: 0, panels: 10, K: 3, strideBytes: 4, kStrideBytes: 4, panelSrcBytes: 1, panelDstBytes: 1 }];
+    const table = packCalls(work, 5);
+    const ints = new Int32Array(new SharedArrayBuffer(4 * (7 + tableWords(table))));
+    placeTable(ints, 7, table);
+    const seen: number[] = [];
+    const record = (src: number) => void seen.push(src);
+    const targets = CALLABLE.map(() => record);
+    // A first thread that stops after two jobs (its third call throws), then one that takes the rest.
+    let calls = 0;
+    const stopping = CALLABLE.map(() => (src: number) => {
+      if (++calls > 2) throw new Error('stop');
+      seen.push(src);
+    });
+    expect(() => runCalls(stopping, ints, 7, table.jobs, table.perJob)).toThrow('stop');
+    runCalls(targets, ints, 7, table.jobs, table.perJob);
+    runCalls(targets, ints, 7, table.jobs, table.perJob);
+    // Jobs 0 and 1 by the first, job 2 claimed by it but lost when it stopped, 3 and 4 by the second.
+    expect(seen).toEqual([0, 2, 6, 8]);
+    placeTable(ints, 7, table);
+    seen.length = 0;
+    runCalls(targets, ints, 7, table.jobs, table.perJob);
+    expect(seen).toEqual([0, 2, 4, 6, 8]);
   });
 });
 

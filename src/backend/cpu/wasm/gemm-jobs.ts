@@ -121,13 +121,25 @@ function missing(name: string): () => never {
   };
 }
 
+/** Words a table takes in the kernel's memory: its calls, then the counter threads claim jobs from. */
+export const tableWords = (t: CallTable) => t.words.length + 1;
+
+/** Writes table `t` at int32 word `at` of `ints`, with its claim counter at zero. */
+export function placeTable(ints: Int32Array, at: number, t: CallTable): void {
+  ints.set(t.words, at);
+  ints[at + t.words.length] = 0;
+}
+
 /**
- * Runs jobs first, first + stride, … of the table at word `table` of `ints`, calling `targets`
- * (callTargets). Helper threads run the same loop (threads.ts, HELPER_SOURCE), written there as plain
- * JavaScript.
+ * Runs jobs of the table at word `table` of `ints` (placed by placeTable), calling `targets`
+ * (callTargets), until none is left: each thread sharing the table claims its next job from the counter
+ * after the calls, so a thread that starts late or is slowed down (a busy core) leaves its jobs to the
+ * others rather than holding them up. Helper threads run the same loop (threads.ts, HELPER_SOURCE),
+ * written there as plain JavaScript.
  */
-export function runCalls(targets: ReturnType<typeof callTargets>, ints: Int32Array, table: number, jobs: number, perJob: number, first: number, stride: number): void {
-  for (let job = first; job < jobs; job += stride) {
+export function runCalls(targets: ReturnType<typeof callTargets>, ints: Int32Array, table: number, jobs: number, perJob: number): void {
+  const counter = table + jobs * perJob * CALL_WORDS;
+  for (let job = Atomics.add(ints, counter, 1); job < jobs; job = Atomics.add(ints, counter, 1)) {
     for (let r = 0; r < perJob; r++) {
       const o = table + (job * perJob + r) * CALL_WORDS;
       targets[ints[o + FUNCTION_WORD]](ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);

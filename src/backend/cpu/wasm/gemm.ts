@@ -4,7 +4,7 @@ import type { GemmOperand } from '../gemm.ts';
 import { generationOf, release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
 import { AXPY_COLS, MATVEC_ROWS } from './matvec-kernel.ts';
-import { CALL_WORDS, callTargets, gemmCalls, packCalls, runCalls, type PackWork } from './gemm-jobs.ts';
+import { CALL_WORDS, callTargets, gemmCalls, packCalls, placeTable, runCalls, tableWords, type PackWork } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
 import { threadsWanted } from './threads.ts';
 
@@ -136,8 +136,8 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   });
   // A shared product's full panels are packed by every thread, a share each (a table after the GEMM's).
   const packParts = threads === null ? 1 : threadsWanted();
-  const packTableByte = tableByte + calls.words.byteLength;
-  const rawA64 = align8(packTableByte + 2 * packParts * CALL_WORDS * 4) / 8;
+  const packTableByte = tableByte + tableWords(calls) * 4;
+  const rawA64 = align8(packTableByte + (2 * packParts * CALL_WORDS + 1) * 4) / 8;
   const rawB64 = rawA64 + (narrowA ? M * K : 0);
   if (!ensureMemory(kernel, (rawB64 + (narrowB ? K * N : 0)) * 8)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
@@ -146,7 +146,7 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   (narrowB ? mem64 : mem).set(b.data.subarray(b.offset, b.offset + K * N), narrowB ? rawB64 : rawB);
   const ints = new Int32Array(kernel.memory.buffer);
   const table = tableByte / 4;
-  ints.set(calls.words, table);
+  placeTable(ints, table, calls);
 
   // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed; likewise columns of op(B).
   // Full panels are packed in wasm, a last partial one (with its zeros) in JS.
@@ -171,15 +171,15 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   }
   const targets = callTargets(kernel);
   const packs = packCalls(packing, packParts);
-  ints.set(packs.words, packTableByte / 4);
+  placeTable(ints, packTableByte / 4, packs);
   if (threads !== null) threads.run(targets, packTableByte / 4, packs.jobs, packs.perJob);
-  else runCalls(targets, ints, packTableByte / 4, packs.jobs, packs.perJob, 0, 1);
+  else runCalls(targets, ints, packTableByte / 4, packs.jobs, packs.perJob);
   // Storing an f64 into `mem` (f32) rounds it as the wasm packing does.
   packPanels(mem, aStart + fullA * MR * K, narrowA ? mem64 : mem, srcA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
   packPanels(mem, bStart + fullB * NR * K, narrowB ? mem64 : mem, srcB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
   if (threads !== null) threads.run(targets, table, calls.jobs, calls.perJob);
-  else runCalls(targets, ints, table, calls.jobs, calls.perJob, 0, 1);
+  else runCalls(targets, ints, table, calls.jobs, calls.perJob);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);
   return true;

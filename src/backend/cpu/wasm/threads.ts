@@ -9,17 +9,15 @@ import { CALL_WORDS, CALLABLE, FUNCTION_WORD, runCalls, type callTargets } from 
 
 /**
  * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
- * its share of the call table (gemm-jobs.ts) that the caller wrote into the kernel's memory.
+ * where the call table (gemm-jobs.ts) that the caller wrote into the kernel's memory is, and its size.
  */
 const SEQ = 0;
 const DONE = 1;
 const READY = 2;
-const FIRST = 3;
-const STRIDE = 4;
-const TABLE = 5;
-const JOBS = 6;
-const PER_JOB = 7;
-const CONTROL_WORDS = 8;
+const TABLE = 3;
+const JOBS = 4;
+const PER_JOB = 5;
+const CONTROL_WORDS = 6;
 
 /**
  * How long a helper spins for its next jobs before it sleeps: after a heads-up (GemmThreads.prepare), and
@@ -56,8 +54,9 @@ function start({ module, memory, control }) {
       continue;
     }
     const ints = new Int32Array(memory.buffer); // the memory may have grown since the last product
-    const table = control[${TABLE}], jobs = control[${JOBS}], perJob = control[${PER_JOB}], stride = control[${STRIDE}];
-    for (let job = control[${FIRST}]; job < jobs; job += stride) {
+    const table = control[${TABLE}], jobs = control[${JOBS}], perJob = control[${PER_JOB}];
+    const counter = table + jobs * perJob * ${CALL_WORDS};
+    for (let job = Atomics.add(ints, counter, 1); job < jobs; job = Atomics.add(ints, counter, 1)) {
       for (let r = 0; r < perJob; r++) {
         const o = table + (job * perJob + r) * ${CALL_WORDS};
         targets[ints[o + ${FUNCTION_WORD}]](ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
@@ -197,20 +196,20 @@ export class GemmThreads {
 
   /**
    * Runs the `jobs` jobs of the call table at int32 word `table` of the kernel's memory (gemm-jobs.ts) on
-   * this thread and the ready helpers, dealt round-robin, and returns when every one is done. With no
+   * this thread and the ready helpers, each claiming its next job as it finishes one (runCalls), and
+   * returns when every one is done. With no
    * helper ready (they start asynchronously) this thread runs them all.
    */
   run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
-    const stride = helpers.length + 1;
     this.lastHelpers = helpers.length;
     const seq = ++this.seq;
-    helpers.forEach((h, i) => {
-      h.control.set([i + 1, stride, table, jobs, perJob], FIRST);
+    helpers.forEach((h) => {
+      h.control.set([table, jobs, perJob], TABLE);
       Atomics.store(h.control, SEQ, seq);
       Atomics.notify(h.control, SEQ);
     });
-    runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob, 0, stride);
+    runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob);
     for (const h of helpers) {
       const start = performance.now();
       // Wait on the value the loop saw: loading it again for the wait could read this run's own `seq`,
