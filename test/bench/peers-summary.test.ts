@@ -6,7 +6,7 @@ import { oursOn, referenceAnswer } from '../../src/bench/peers/ours.ts';
 import type { PeerRow } from '../../src/bench/peers/report.ts';
 import { barChecks, describeCheck } from '../../src/bench/peers/bar.ts';
 import { cellMs, sideLines } from '../../src/bench/peers/summary.ts';
-import { sideOf, unavailableSystem } from '../../src/bench/peers/system.ts';
+import { sideOf, unavailableSystem, type PeerSystem } from '../../src/bench/peers/system.ts';
 import { peerTasks, taskInputs } from '../../src/bench/peers/tasks.ts';
 
 const row = (over: Partial<PeerRow>): PeerRow => ({
@@ -40,6 +40,42 @@ describe('measureTask', () => {
     expect(rows[0]).toMatchObject({ system: 'gradient-lab', task: 'gemm', n: 4, k: 4, note: null });
     expect(rows[0].ms).toBeGreaterThan(0);
     expect(rows[1]).toMatchObject({ system: 'tfjs', ms: null, formulation: null, note: 'could not load TensorFlow.js: test' });
+  });
+
+  it('times every system in turn once per round, keeps each row\'s fastest round, and does not time a wrong answer again', async () => {
+    const [t] = peerTasks([4], ['gemm'], true);
+    const reference = await referenceAnswer(t, taskInputs(t));
+    const order: string[] = [];
+    // Each call of a formulation takes the time its round says (a busy stretch in round 1 for `slow`).
+    const system = (name: 'jax-js' | 'tfjs', delays: readonly number[]): PeerSystem => {
+      let round = -1;
+      return {
+        system: name, device: 'wasm', description: name,
+        formulations: () => {
+          round++;
+          order.push(`${name} ${round}`);
+          const wait = delays[round];
+          return [
+            { name: 'right', manual: false, run: async () => (await new Promise((r) => setTimeout(r, wait)), reference) },
+            { name: 'wrong', manual: false, run: async () => new Float64Array(reference.length) },
+          ];
+        },
+      };
+    };
+    const heard: string[] = [];
+    const rows = await measureTask(t, [system('jax-js', [40, 5, 20]), system('tfjs', [5, 5, 5])], {
+      policy: { repeats: 1, minMs: 0, budgetMs: 1000, coldOnlyMs: 10_000 },
+      rounds: 3,
+      onRows: (s, r) => heard.push(`${s.system} ${r.length}`),
+    });
+    expect(order).toEqual(['jax-js 0', 'tfjs 0', 'jax-js 1', 'tfjs 1', 'jax-js 2', 'tfjs 2']);
+    expect(heard).toEqual(['jax-js 2', 'tfjs 2']);
+    const [right, wrong] = rows;
+    expect(right.roundMs).toHaveLength(3);
+    expect(right.ms).toBe(Math.min(...right.roundMs!));
+    expect(right.roundMs![0]).toBeGreaterThan(right.ms! + 15);
+    expect(wrong).toMatchObject({ formulation: 'wrong', ms: null, roundMs: [] });
+    expect(wrong.note).toMatch(/^wrong answer/);
   });
 
   it('stops at an aborted signal', async () => {

@@ -16,7 +16,7 @@ async function bench(argv: string[]): Promise<{ code: number; stdout: string; st
   return { code, stdout, stderr };
 }
 
-const ROW_KEYS = ['system', 'device', 'fn', 'task', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'maxAbsDiff', 'scale', 'note'];
+const ROW_KEYS = ['system', 'device', 'fn', 'task', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'maxAbsDiff', 'scale', 'note', 'roundMs'];
 const SYSTEMS = [['gradient-lab', 'cpu'], ['gradient-lab', 'webgpu'], ['jax-js', 'wasm'], ['jax-js', 'webgpu'], ['tfjs', 'wasm'], ['tfjs', 'webgpu']];
 /** Notes that explain a missing time for a reason outside our control. */
 const EXPLAINED = /could not load|unavailable|found no|could not initialise|backend failed|not supported/;
@@ -30,7 +30,7 @@ describe('npm run bench -- --peers --quick --tasks vjp --json', () => {
 
     expect(typeof report.adapter).toBe('string');
     if (inject('requireWebgpu')) expect(report.adapter).not.toMatch(/^unavailable/);
-    expect(report.options).toMatchObject({ widths: [8], tasks: ['vjp'], preset: 'quick' });
+    expect(report.options).toMatchObject({ widths: [8], tasks: ['vjp'], preset: 'quick', rounds: 1 });
     expect(report.tolerance).toBeGreaterThan(0);
     expect(Object.keys(report.versions)).toContain('@jax-js/jax');
 
@@ -41,6 +41,7 @@ describe('npm run bench -- --peers --quick --tasks vjp --json', () => {
       expect([1, 4]).toContain(row.k);
       if (row.ms !== null) {
         expect(row.ms).toBeGreaterThan(0);
+        expect(row.roundMs, 'one round with --quick').toEqual([row.ms]);
         expect(row.runs).toBeGreaterThanOrEqual(1);
         expect(row.maxAbsDiff, `${row.system} ${row.device} ${row.formulation}`).toBeLessThanOrEqual(report.tolerance * row.scale!);
       } else {
@@ -79,6 +80,10 @@ describe('--peers options', () => {
     const full = peersPlanFromArgs(['--full']);
     expect(full !== 'help' && full.widths).toEqual([64, 256, 1024, 4096]);
     expect(() => peersPlanFromArgs(['--tasks', 'jvp,hessian'])).toThrow(PeersUsageError);
+    expect(plan.rounds).toBe(3);
+    expect(peersPlanFromArgs(['--quick'])).toMatchObject({ rounds: 1 });
+    expect(peersPlanFromArgs(['--rounds', '5'])).toMatchObject({ rounds: 5 });
+    expect(() => peersPlanFromArgs(['--rounds', '0'])).toThrow(PeersUsageError);
     expect((await bench(['--peers', '--widths', 'x'])).code).toBe(2);
     expect((await bench(['--peers', '--help'])).stdout).toContain('--tasks');
   });

@@ -19,8 +19,17 @@ export interface CompareOptions {
   readonly pause?: () => Promise<void>;
   /** One line per finished formulation, for a progress log. */
   readonly progress?: (line: string) => void;
-  /** Each system's rows as soon as they are measured. */
+  /** Each system's rows as soon as they are final (after the last round). */
   readonly onRows?: (system: PeerSystem, rows: readonly PeerRow[]) => void;
+  /**
+   * Rounds of timing (default 1). Each round times every system in turn again, and a row's time is its
+   * fastest round's median. On a shared machine the speed moves by 1.5× and more over seconds, for every
+   * system alike, while one system's medians take a fraction of a second: with the systems timed in turn
+   * once, one of them can land in a slow stretch and the other not. Rounds give each the same chances.
+   * A row that was not timed warm in the first round (slow enough for one cold run, unsupported, wrong)
+   * is not measured again.
+   */
+  readonly rounds?: number;
 }
 
 /** An answer that disagrees with the reference: the row reports it instead of a time. */
@@ -68,8 +77,11 @@ async function measureFormulation(s: PeerSystem, t: PeerTask, f: Formulation, re
   }
 }
 
-/** Every formulation of one system for one task; a system without one gets a row that says why. */
-async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, options: CompareOptions): Promise<PeerRow[]> {
+/**
+ * Every formulation of one system for one task (those named in `only`, when given); a system without
+ * one gets a row that says why.
+ */
+async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, options: CompareOptions, only?: ReadonlySet<string>): Promise<PeerRow[]> {
   let formulations: Formulation[] | { unsupported: string };
   try {
     formulations = s.formulations(t, inputs);
@@ -82,6 +94,10 @@ async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, ref
   }
   const rows: PeerRow[] = [];
   for (const f of formulations) {
+    if (only !== undefined && !only.has(f.name)) {
+      f.dispose?.();
+      continue;
+    }
     await options.pause?.();
     options.signal?.throwIfAborted();
     const row = await measureFormulation(s, t, f, reference, options.policy);
@@ -91,15 +107,34 @@ async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, ref
   return rows;
 }
 
-/** One task on each of `systems` in turn, against one reference answer. Aborts propagate. */
+/** Whether a row was timed warm, so that another round can time it again. */
+const timedWarm = (r: PeerRow) => r.ms !== null && r.note === null;
+
+/**
+ * One task on each of `systems` in turn, `options.rounds` times, against one reference answer. Aborts
+ * propagate.
+ */
 export async function measureTask(t: PeerTask, systems: readonly PeerSystem[], options: CompareOptions): Promise<PeerRow[]> {
   const inputs = taskInputs(t);
   const reference = await referenceAnswer(t, inputs);
-  const rows: PeerRow[] = [];
-  for (const s of systems) {
-    const mine = await measureSystem(s, t, inputs, reference, options);
-    options.onRows?.(s, mine);
-    rows.push(...mine);
+  const rounds = Math.max(1, Math.floor(options.rounds ?? 1));
+  const rowsOf = new Map<PeerSystem, PeerRow[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const s of systems) {
+      const first = rowsOf.get(s);
+      const again = first === undefined ? undefined : new Set(first.filter(timedWarm).map((r) => r.formulation!));
+      const mine = again?.size === 0 ? [] : await measureSystem(s, t, inputs, reference, options, again);
+      const merged = first === undefined ? mine.map((r) => ({ ...r, roundMs: r.ms === null ? [] : [r.ms] })) : first.map((r) => faster(r, mine.find((m) => m.formulation === r.formulation && r.formulation !== null)));
+      rowsOf.set(s, merged);
+      if (round === rounds - 1) options.onRows?.(s, merged);
+    }
   }
-  return rows;
+  return systems.flatMap((s) => rowsOf.get(s)!);
+}
+
+/** A row with another round's time added: the faster median stands, with its own runs. */
+function faster(row: PeerRow, next: PeerRow | undefined): PeerRow {
+  if (next === undefined || !timedWarm(row) || !timedWarm(next)) return row;
+  const roundMs = [...(row.roundMs ?? []), next.ms!];
+  return next.ms! < row.ms! ? { ...row, ms: next.ms, runs: next.runs, roundMs } : { ...row, roundMs };
 }

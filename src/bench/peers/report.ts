@@ -19,8 +19,13 @@ export interface PeerRow {
   readonly formulation: string | null;
   /** A derivative written out by hand rather than derived by the system's AD. */
   readonly manual: boolean;
-  /** Median wall time; null when unsupported, failed, or the answer was wrong (never timed). */
+  /**
+   * Median wall time (over rounds, the fastest round's); null when unsupported, failed, or the answer
+   * was wrong (never timed).
+   */
   readonly ms: number | null;
+  /** Each round's median, in order (see CompareOptions.rounds); absent in reports from before rounds. */
+  readonly roundMs?: readonly number[];
   /** Timed runs behind the median (after a warm-up whose answer was checked). */
   readonly runs: number;
   /** max |answer − reference|, the reference being Gradient Lab's CPU interpreter in f64. */
@@ -37,7 +42,8 @@ export interface PeersReport {
   readonly machine: MachineInfo;
   /** Installed versions of the peers. */
   readonly versions: Readonly<Record<string, string>>;
-  readonly options: { readonly widths: readonly number[]; readonly tasks: readonly TaskName[]; readonly repeats: number; readonly preset: 'quick' | 'default' | 'full' };
+  /** `rounds` is absent in reports from before rounds (one round). */
+  readonly options: { readonly widths: readonly number[]; readonly tasks: readonly TaskName[]; readonly repeats: number; readonly rounds?: number; readonly preset: 'quick' | 'default' | 'full' };
   /** An answer is wrong when maxAbsDiff > tolerance × scale. */
   readonly tolerance: number;
   readonly totalSeconds: number;

@@ -30,6 +30,9 @@ one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter 
   --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
   --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm) or the WebGPU side
   --repeats N            timed runs after the checked warm-up, at least (default 5)
+  --rounds N             time every system in turn N times and keep each row's fastest median
+                         (default 3; 1 with --quick): a slow stretch of a shared machine then
+                         rarely decides a ratio
   --json                 one JSON object on stdout instead of the tables
   --full                 widths 64,256,1024,4096 (4096 takes hours on SwiftShader)
   --quick                width 8, k = 1 and 4, one timed run: checks that everything runs
@@ -44,6 +47,8 @@ export interface PeersPlan {
   readonly systems: readonly (typeof SYSTEMS)[number][];
   readonly sides: readonly Side[];
   readonly policy: MeasurePolicy;
+  /** Rounds of timing (CompareOptions.rounds). */
+  readonly rounds: number;
   readonly json: boolean;
 }
 
@@ -53,9 +58,11 @@ function choose<T extends string>(text: string | undefined, allowed: readonly T[
 
 /** The plan for the arguments after `--peers`; throws UsageError for a malformed one. */
 export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
-  const parsed = parseBenchArgs(argv, ['tasks', 'systems', 'sides'] as const);
+  const parsed = parseBenchArgs(argv, ['tasks', 'systems', 'sides', 'rounds'] as const);
   if (parsed === 'help') return 'help';
   const { common: { preset, repeats, json }, values } = parsed;
+  const rounds = values.rounds === undefined ? (preset === 'quick' ? 1 : 3) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: '${values.rounds}' is not a positive whole number`);
   const widths = parsed.common.widths ?? { quick: [8], default: [64, 256], full: [64, 256, 1024, 4096] }[preset];
   return {
     preset,
@@ -66,6 +73,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
     policy: preset === 'quick'
       ? { repeats, minMs: 0, budgetMs: 1000, coldOnlyMs: 60_000 }
       : { repeats, minMs: 100, budgetMs: 2000, coldOnlyMs: 20_000, warmUpMs: 200 },
+    rounds,
     json,
   };
 }
@@ -145,13 +153,13 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
     const rows: PeerRow[] = [];
     for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick')) {
       progress(`${taskId(t)}`);
-      rows.push(...await measureTask(t, systems, { policy: plan.policy, progress }));
+      rows.push(...await measureTask(t, systems, { policy: plan.policy, rounds: plan.rounds, progress }));
     }
     return {
       adapter,
       machine: machineInfo(loadStart),
       versions: versions(),
-      options: { widths: plan.widths, tasks: plan.tasks, repeats: plan.policy.repeats, preset: plan.preset },
+      options: { widths: plan.widths, tasks: plan.tasks, repeats: plan.policy.repeats, rounds: plan.rounds, preset: plan.preset },
       tolerance: RELATIVE_TOLERANCE,
       totalSeconds: (performance.now() - started) / 1000,
       rows,

@@ -41,7 +41,7 @@ export function formatPeersReport(report: PeersReport): string {
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadavg.start.toFixed(1)} → ${machine.loadavg.end.toFixed(1)}`,
     `adapter: ${report.adapter}`,
     `peers: ${Object.entries(report.versions).map(([name, v]) => `${name} ${v}`).join(', ')}`,
-    `median ms per call (host arrays in, answer read back); every system in f32; answers checked against ours in f64 (max |Δ| ≤ ${report.tolerance} · max |answer|) before timing; ${report.totalSeconds.toFixed(0)} s in all`,
+    `${(report.options.rounds ?? 1) > 1 ? `median ms per call, the fastest of ${report.options.rounds} rounds with the systems in turn` : 'median ms per call'} (host arrays in, answer read back); every system in f32; answers checked against ours in f64 (max |Δ| ≤ ${report.tolerance} · max |answer|) before timing; ${report.totalSeconds.toFixed(0)} s in all`,
     'ratios: peer ms / ours, so above 1 means ours is faster; "by hand" = the derivative written out as matrix products and jit-compiled; n/s = not supported, ✗ = wrong answer',
   ];
   const tables = SIDES.map((side) => sideTable(report, side)).filter((t): t is string => t !== null);
