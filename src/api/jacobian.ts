@@ -131,11 +131,22 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
   // Seeds and blocks in the backend's own precision, so no pass converts them (and an f32 Jacobian
   // takes half the memory: 64 MiB instead of 128 at 4096 × 4096).
   const seedArray = (length: number) => (dtype === 'f32' ? new Float32Array(length) : new Float64Array(length));
-  const blocks: Record<string, Record<string, Tensor>> = {};
-  for (const out of outPorts) {
-    blocks[out.name] = {};
-    for (const inp of inPorts) blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data: seedArray(numel(out.shape) * numel(inp.shape)) };
-  }
+  // A block is made when a pass first writes part of it, unless one pass gives all of it in its own
+  // layout (a folded pass, or every seed of a single port at once): that output becomes the block, with
+  // no copy (a 1024-wide layer's folded Jacobian is 4 MiB).
+  const blocks: Record<string, Record<string, Tensor>> = Object.fromEntries(outPorts.map((out) => [out.name, {}]));
+  const adopted = new Set<Float64Array | Float32Array>();
+  const blockFor = (out: PortInfo, inp: PortInfo): Tensor =>
+    (blocks[out.name][inp.name] ??= { shape: [numel(out.shape), numel(inp.shape)], data: seedArray(numel(out.shape) * numel(inp.shape)) });
+  const adopt = (out: PortInfo, inp: PortInfo, data: Float64Array | Float32Array, ranges: readonly SeedRange[], k: number): boolean => {
+    const whole = ranges.length === 1 && ranges[0].j0 === 0 && ranges[0].count === k && ranges[0].count === numel(ranges[0].port.shape);
+    if (!whole || blocks[out.name][inp.name] !== undefined || data.length !== numel(out.shape) * numel(inp.shape) || !(data instanceof (dtype === 'f32' ? Float32Array : Float64Array))) return false;
+    // Never an array the caller gets elsewhere too (a graph may return one node under two names).
+    if (adopted.has(data) || Object.values(outputs ?? {}).some((t) => t.data === data)) return false;
+    adopted.add(data);
+    blocks[out.name][inp.name] = { shape: [numel(out.shape), numel(inp.shape)], data };
+    return true;
+  };
   const feedName = mode === 'fwd' ? tangentName : cotangentName;
   const start = performance.now();
   let outputs: Record<string, Tensor> | undefined;
@@ -171,25 +182,29 @@ export async function jacobian(program: Program, inputs: Values, options: Jacobi
       const size = numel(p.shape);
       const columns = values.get(columnsName(feedName(p.name)));
       if (columns !== undefined) {
-        for (const r of ranges) copyColumns(columns.data, size, pass.k, r, blocks[p.name][r.port.name]);
+        if (adopt(p, ranges[0].port, columns.data, ranges, pass.k)) continue;
+        for (const r of ranges) copyColumns(columns.data, size, pass.k, r, blockFor(p, r.port));
         continue;
       }
       const result = values.get(feedName(p.name))!.data;
+      if (mode === 'rev' && adopt(ranges[0].port, p, result, ranges, pass.k)) continue;
       for (const r of ranges) {
-        if (mode === 'fwd') scatterColumns(result, size, r, blocks[p.name][r.port.name]);
-        else copyRows(result, size, r, blocks[r.port.name][p.name]);
+        if (mode === 'fwd') scatterColumns(result, size, r, blockFor(p, r.port));
+        else copyRows(result, size, r, blockFor(r.port, p));
       }
     }
     done += pass.k;
     options.onProgress?.(done, planner.total);
   }
   outputs ??= (await program.evaluate(inputs, options)).outputs;
+  // In the ports' order, whichever pass made each block first; none is left out.
+  const jacobianBlocks = Object.fromEntries(outPorts.map((out) => [out.name, Object.fromEntries(inPorts.map((inp) => [inp.name, blockFor(out, inp)]))]));
   const stats: RunStats = {
     backend: last?.backend ?? backend.name, device: last?.device ?? backend.description, reason: last?.reason ?? choice.reason,
     dtype, ms: performance.now() - start, flops, passes: passes.length, peakBytes: peak,
     ...(dispatches > 0 ? { dispatches, gpuMs: last?.gpuMs == null ? null : gpuMs, kernels: last?.kernels } : {}),
   };
-  return { outputs, jacobian: blocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, foldSeeds: options.foldSeeds ?? false, stats };
+  return { outputs, jacobian: jacobianBlocks, mode, requested, estimates: { fwd, rev, reason }, seeds: planner.total, chunkSize, foldSeeds: options.foldSeeds ?? false, stats };
 }
 
 /**

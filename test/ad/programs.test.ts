@@ -104,6 +104,22 @@ describe('Jacobians', () => {
     }
   });
 
+  it("a block one pass gives whole is that pass's output, never an array the caller holds twice", async () => {
+    // y and z are one node: the folded passes return one array under both names.
+    const p = program('input x[3]\ninput A[3, 3]\nv = A @ x\noutput y = v\noutput z = v\n', {});
+    const inputs = randomValues(p.inputs, 2);
+    for (const mode of ['fwd', 'rev'] as const) {
+      for (const foldSeeds of [false, true]) {
+        const r = await jacobian(p, inputs, { mode, foldSeeds, wrt: ['x'] });
+        const [y, z] = [r.jacobian.y.x, r.jacobian.z.x];
+        expect(Array.from(y.data), `${mode} folded=${foldSeeds}`).toEqual(Array.from(inputs.A.data));
+        expect(y.data === z.data || y.data === r.outputs.y.data || z.data === r.outputs.z.data, `${mode} folded=${foldSeeds}: shared arrays`).toBe(false);
+        // Keys in the ports' order, whichever block was made first.
+        expect(Object.keys(r.jacobian)).toEqual(['y', 'z']);
+      }
+    }
+  });
+
   it('folded seeds fall back to chunks for a port that does not fit, with the same answer', async () => {
     const p = program(MLP, { n: 40, h: 30, m: 20 });
     const inputs = randomValues(p.inputs, 1);
