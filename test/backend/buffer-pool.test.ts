@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileOrThrow } from '../../src/index.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import { GraphBuilder } from '../../src/ir/builder.ts';
-import { allocate, clearPool, pooledByteCount, release, trimPool, type Tensor } from '../../src/backend/cpu/tensor.ts';
+import { allocate, clearPool, pooledByteCount, release, setPoolLimit, trimPool, type Tensor } from '../../src/backend/cpu/tensor.ts';
 import { uniformInputs } from '../support/uniform-inputs.ts';
 
 const MLP = readFileSync(new URL('../../examples/mlp.gl', import.meta.url), 'utf8');
@@ -104,6 +104,28 @@ describe('buffer pool of the CPU interpreter', () => {
       vi.advanceTimersByTime(2500);
       expect(pooledByteCount()).toBe(8 * MiB + 32 * MiB); // two 32 MiB arrays dropped, the 8 MiB one kept
       expect(allocate([MiB], 'f64').data === small.data).toBe(true);
+    });
+
+    it('makes room for a newly released array by dropping those released longest ago', () => {
+      clearPool();
+      const previous = setPoolLimit(4 * MiB);
+      try {
+        const [a, b, c] = [allocate([MiB / 4], 'f64'), allocate([MiB / 4], 'f32'), allocate([MiB / 4], 'f64')]; // 2, 1, 2 MiB
+        release(a.data);
+        release(b.data);
+        expect(pooledByteCount()).toBe(3 * MiB);
+        release(c.data); // a goes (oldest), b stays
+        expect(pooledByteCount()).toBe(3 * MiB);
+        expect(allocate([MiB / 4], 'f32').data === b.data).toBe(true);
+        expect(allocate([MiB / 4], 'f64').data === c.data).toBe(true);
+        expect(allocate([MiB / 4], 'f64').data === a.data).toBe(false);
+        // Larger than the whole limit: never pooled, and nothing is dropped for it.
+        release(c.data);
+        release(allocate([MiB], 'f64').data);
+        expect(pooledByteCount()).toBe(2 * MiB);
+      } finally {
+        setPoolLimit(previous);
+      }
     });
 
     it('trimPool drops the largest arrays first', () => {

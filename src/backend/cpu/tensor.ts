@@ -40,12 +40,15 @@ const MIN_POOLED_ELEMENTS = 4096;
  * sum(tanh(W x)²) at 4096: 85-90 ms per call, 46 ms with the copy reused).
  */
 const POOL_BYTES = 256 * 2 ** 20;
+let poolLimit = POOL_BYTES;
 /** After this long with no array taken from the pool, it is trimmed back to IDLE_POOL_BYTES. */
 const IDLE_MS = 2000;
 const IDLE_POOL_BYTES = 64 * 2 ** 20;
 
 const pool = new Map<string, FloatArray[]>();
 let pooledBytes = 0;
+/** Every pooled array, oldest release first: the first to go when a newer one needs the room. */
+const byAge = new Set<FloatArray>();
 /** Arrays allocate made that have not been released since. */
 const live = new WeakSet<FloatArray>();
 /** How many times each pooled array has been handed out: a reused array is a new value (generationOf). */
@@ -63,7 +66,10 @@ const poolKey = (dtype: DType, n: number) => `${dtype} ${n}`;
 function fresh(n: number, dtype: DType, zero: boolean): FloatArray {
   if (n < MIN_POOLED_ELEMENTS) return dtype === 'f64' ? new Float64Array(n) : new Float32Array(n);
   const reused = pool.get(poolKey(dtype, n))?.pop();
-  if (reused !== undefined) pooledBytes -= reused.byteLength;
+  if (reused !== undefined) {
+    pooledBytes -= reused.byteLength;
+    byAge.delete(reused);
+  }
   lastTaken = Date.now();
   const data = reused ?? (dtype === 'f64' ? new Float64Array(n) : new Float32Array(n));
   if (reused !== undefined && zero) data.fill(0);
@@ -88,11 +94,20 @@ export function allocateForOverwrite(shape: Shape, dtype: DType): Tensor {
  * Arrays allocate did not make, or already released, are ignored.
  */
 export function release(data: FloatArray): void {
-  if (!live.delete(data) || pooledBytes + data.byteLength > POOL_BYTES) return;
+  if (!live.delete(data) || data.byteLength > poolLimit) return;
+  // The arrays released longest ago make room: what a pass just finished with is what the next pass
+  // (the same program again, most often) asks for. Kept instead, an f64 reference pass's 128 MiB arrays
+  // left no room for the f32 copies of the passes timed after it, which then faulted in fresh pages on
+  // every call (a 4096-wide MLP JVP took 116 ms instead of 45).
+  for (const old of byAge) {
+    if (pooledBytes + data.byteLength <= poolLimit) break;
+    drop(old);
+  }
   const key = poolKey(dtypeOf(data), data.length);
   const list = pool.get(key);
   if (list === undefined) pool.set(key, [data]);
   else list.push(data);
+  byAge.add(data);
   pooledBytes += data.byteLength;
   if (pooledBytes > IDLE_POOL_BYTES) trimWhenIdle();
 }
@@ -119,10 +134,27 @@ function trimWhenIdle(): void {
 
 /** Drops pooled arrays, largest first, until at most `bytes` are pooled. */
 export function trimPool(bytes: number): void {
-  const lists = [...pool.values()].filter((l) => l.length > 0).sort((a, b) => b[0].byteLength - a[0].byteLength);
-  for (const list of lists) {
-    while (pooledBytes > bytes && list.length > 0) pooledBytes -= list.pop()!.byteLength;
+  const largestFirst = [...byAge].sort((a, b) => b.byteLength - a.byteLength);
+  for (const data of largestFirst) {
+    if (pooledBytes <= bytes) return;
+    drop(data);
   }
+}
+
+/** Takes one array out of the pool for good. */
+function drop(data: FloatArray): void {
+  const list = pool.get(poolKey(dtypeOf(data), data.length))!;
+  list.splice(list.indexOf(data), 1);
+  byAge.delete(data);
+  pooledBytes -= data.byteLength;
+}
+
+/** Sets the most bytes the pool keeps (tests; the default is POOL_BYTES) and returns the previous limit. */
+export function setPoolLimit(bytes: number): number {
+  const previous = poolLimit;
+  poolLimit = bytes;
+  trimPool(bytes);
+  return previous;
 }
 
 /** Bytes waiting in the pool (tests). */
@@ -138,6 +170,7 @@ export function keep(data: FloatArray): void {
 /** Empties the pool (tests). */
 export function clearPool(): void {
   pool.clear();
+  byAge.clear();
   pooledBytes = 0;
   clearTimeout(trimTimer);
   trimTimer = undefined;
