@@ -110,9 +110,17 @@ export function packCalls(work: readonly PackWork[], parts: number): CallTable {
   return { jobs: calls.length, perJob: 1, words };
 }
 
-/** The kernel's functions in CALLABLE's order (the f64 kernel has no packing from f64). */
-export function callTargets(kernel: Pick<GemmKernelExports, Callable>): readonly ((...args: number[]) => void)[] {
-  return CALLABLE.map((name) => (kernel[name] ?? missing(name)) as (...args: number[]) => void);
+type CallTarget = (...args: number[]) => void;
+const targetsOf = new WeakMap<object, readonly CallTarget[]>();
+
+/** The kernel's functions in CALLABLE's order (the f64 kernel has no packing from f64), looked up once per kernel. */
+export function callTargets(kernel: Pick<GemmKernelExports, Callable>): readonly CallTarget[] {
+  let targets = targetsOf.get(kernel);
+  if (targets === undefined) {
+    targets = CALLABLE.map((name) => (kernel[name] ?? missing(name)) as CallTarget);
+    targetsOf.set(kernel, targets);
+  }
+  return targets;
 }
 
 function missing(name: string): () => never {

@@ -197,8 +197,8 @@ export class GemmThreads {
   /**
    * Runs the `jobs` jobs of the call table at int32 word `table` of the kernel's memory (gemm-jobs.ts) on
    * this thread and the ready helpers, each claiming its next job as it finishes one (runCalls), and
-   * returns when every one is done. With no
-   * helper ready (they start asynchronously) this thread runs them all.
+   * returns when every one is done. With no helper ready (they start asynchronously) this thread runs
+   * them all.
    */
   run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
