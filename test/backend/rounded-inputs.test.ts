@@ -7,7 +7,6 @@ import { rng } from '../../src/api/random.ts';
 import { compileOrThrow } from '../../src/index.ts';
 import { bestGemm } from '../../src/backend/cpu/best-gemm.ts';
 import { inputsRoundedByGemm, inPlaceTransposes, interpret } from '../../src/backend/cpu/interpreter.ts';
-import { sharedMatrixGroups } from '../../src/backend/cpu/shared-matrix.ts';
 import { toDType, type Tensor } from '../../src/backend/cpu/tensor.ts';
 import { setGemmMode } from '../../src/backend/cpu/wasm/module.ts';
 import { setGemmThreads } from '../../src/backend/cpu/wasm/threads.ts';
@@ -24,7 +23,7 @@ const random = (n: number, seed: number) => {
 
 /** Names of the inputs an f32 pass leaves in f64. */
 const roundedNames = (graph: Graph) => {
-  const ids = inputsRoundedByGemm(graph, inPlaceTransposes(graph), sharedMatrixGroups(graph));
+  const ids = inputsRoundedByGemm(graph, inPlaceTransposes(graph));
   return graph.inputs.filter((p) => ids.has(p.id)).map((p) => p.name).sort();
 };
 
@@ -62,11 +61,14 @@ describe('f64 operands of f32 products', () => {
 describe('inputs an f32 pass rounds in the GEMM', () => {
   const program = compileOrThrow(MLP, { n: 37, h: 70, m: 5 });
 
-  it("are those read by one product only: a JVP's weights (and their tangents), not a VJP's (read twice)", () => {
+  it("are those read by matrix products only, however many: a JVP's weights (and their tangents), a VJP's (read twice)", () => {
     expect(roundedNames(program.derived('jvp', [64], { wrt: ['x'] }))).toEqual(['W1', 'W2']);
     expect(roundedNames(program.derived('jvp'))).toEqual(['W1', 'W1.dot', 'W2', 'W2.dot']);
-    expect(roundedNames(program.derived('vjp', [64], { wrt: ['x'], of: ['loss'] }))).toEqual([]);
+    expect(roundedNames(program.derived('vjp', [64], { wrt: ['x'], of: ['loss'] }))).toEqual(['W1', 'W2']);
     expect(roundedNames(program.graph)).toEqual(['W1', 'W2']);
+    // x is read by an elementwise node too (an output's input is never left in f64 either).
+    const both = compileOrThrow('input W[3, 3]\ninput x[3]\noutput y = W @ x + x', {});
+    expect(roundedNames(both.graph)).toEqual(['W']);
   });
 
   it('give the bits of the pass over f32 copies of the inputs', () => {
@@ -75,6 +77,8 @@ describe('inputs an f32 pass rounds in the GEMM', () => {
       ['jvp', program.derived('jvp')],
       ['primal', program.graph],
       ['hvp', program.derived('hvp', [], { of: ['loss'] })],
+      ['vjp k=64', program.derived('vjp', [64], { wrt: ['x'], of: ['loss'] })],
+      ['vjp', program.derived('vjp', [], { of: ['loss'] })],
     ];
     for (const [what, graph] of graphs) {
       const inputs = uniformInputs(graph, 3);

@@ -5,7 +5,7 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { CpuKernel } from '../../prims/types.ts';
 import { noFusion, planFusion, runFusedGroup, type FusionPlan } from './fused-elementwise.ts';
 import { runSharedMatvecs, sharedMatrixGroups } from './shared-matrix.ts';
-import { reuseMatricesDuring } from './wasm/gemm.ts';
+import { reuseMatricesDuring } from './wasm/residents.ts';
 import { allocate, BYTES_PER_ELEMENT, keep, release, toDType, type DType, type FloatArray, type StoredTransposed, type Tensor } from './tensor.ts';
 
 /** How the interpreter runs a graph. */
@@ -40,29 +40,27 @@ export function inPlaceTransposes(graph: Graph): Set<NodeId> {
 }
 
 /**
- * The inputs an f32 pass hands to the GEMM in the dtype they came in: those read by one matrix product
- * only (a group of products sharing their matrix counts once), directly or through a transpose read in
- * place, and by nothing else. The WebAssembly GEMM copies such an f64 matrix in as it is and rounds it to
- * f32 while packing it (packBFromF64), which gives the bits of converting it first; the JS fallback
- * converts (bestGemm). Converting a 1024 × 1024 f64 matrix in JS took 0.79 ms and copying the result in
- * 0.26 ms (single thread, medians of 61); the f64 copy takes 0.69 ms and rounding while packing adds
- * little to the packing. A matrix read by two products (a VJP's W x and Gᵀ W) is converted once in JS.
+ * The inputs an f32 pass hands to the GEMM in the dtype they came in: those read by matrix products
+ * only, directly or through a transpose read in place. The WebAssembly GEMM rounds such an f64 matrix to
+ * f32 in its own memory, once per pass however many products read it (residents.ts), or while packing it
+ * (packBFromF64), which gives the bits of converting it first; the JS fallback converts (bestGemm).
+ * Converting a 1024 × 1024 f64 matrix in JS took 0.79 ms and copying the result in 0.26 ms (single
+ * thread, medians of 61); the f64 copy takes 0.69 ms, and rounding it in wasm adds little.
  */
-export function inputsRoundedByGemm(graph: Graph, inPlace: ReadonlySet<NodeId>, shared: ReadonlyMap<NodeId, readonly NodeId[]>): Set<NodeId> {
+export function inputsRoundedByGemm(graph: Graph, inPlace: ReadonlySet<NodeId>): Set<NodeId> {
   const outputs = new Set(graph.outputs.map((p) => p.id));
   const candidates = new Set(graph.inputs.map((p) => p.id).filter((id) => !outputs.has(id)));
-  const members = new Set([...shared.values()].flat()); // products that run with their group's first
-  const products = new Map<NodeId, number>();
+  const read = new Set<NodeId>();
   for (const n of graph.nodes) {
     if (n.op === 'input' || inPlace.has(n.id)) continue; // an in-place transpose is read by matmuls only
-    n.args.forEach((a, i) => {
+    for (const a of n.args) {
       const source = inPlace.has(a) ? graph.nodes[a].args[0] : a;
-      if (!candidates.has(source)) return;
+      if (!candidates.has(source)) continue;
       if (n.op !== 'matmul') candidates.delete(source);
-      else if (!(members.has(n.id) && i === 0)) products.set(source, (products.get(source) ?? 0) + 1);
-    });
+      else read.add(source);
+    }
   }
-  return new Set([...candidates].filter((id) => products.get(id) === 1));
+  return new Set([...candidates].filter((id) => read.has(id)));
 }
 
 /**
@@ -109,7 +107,7 @@ function scheduleOf(graph: Graph, options: InterpretOptions): Schedule {
     const inPlace = options.transposeInPlace === false ? new Set<NodeId>() : inPlaceTransposes(graph);
     const shared = options.shareMatrices === false ? new Map<NodeId, NodeId[]>() : sharedMatrixGroups(graph);
     const fusion = options.fuseElementwise === false ? noFusion(graph) : planFusion(graph, shared);
-    const asGiven = inputsRoundedByGemm(graph, inPlace, shared);
+    const asGiven = inputsRoundedByGemm(graph, inPlace);
     schedule = { inPlace, shared, fusion, asGiven, ...bufferLifetimes(graph, inPlace, fusion) };
     cached.set(key, schedule);
   }

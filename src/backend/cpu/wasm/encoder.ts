@@ -114,6 +114,7 @@ export class Code {
   f32Store(offset = 0) { return this.op(0x38, ...memarg(2, offset)); }
   f64Load(offset = 0) { return this.op(0x2b, ...memarg(3, offset)); }
   f64Store(offset = 0) { return this.op(0x39, ...memarg(3, offset)); }
+  i32Store(offset = 0) { return this.op(0x36, ...memarg(2, offset)); }
   /** Rounds the f64 on the stack to the nearest f32. */
   f32DemoteF64() { return this.op(0xb6); }
   v128Load(offset = 0) { return this.simd(0x00, ...memarg(4, offset)); }

@@ -4,6 +4,7 @@
 import type { DType } from '../tensor.ts';
 import { Code, encodeModule, I32, V128 } from './encoder.ts';
 import { axpyMatvecKernel, matvecKernel } from './matvec-kernel.ts';
+import { narrowKernel } from './narrow-kernel.ts';
 import { packFullPanels } from './pack-kernel.ts';
 
 /** The shape of the micro-kernel's register block for one dtype. */
@@ -56,6 +57,8 @@ export interface GemmKernelExports {
   /** f32 kernel only: packA and packB from f64 values, rounding each to f32 (strides in f64 bytes). */
   readonly packAFromF64?: GemmKernelExports['packA'];
   readonly packBFromF64?: GemmKernelExports['packB'];
+  /** f32 kernel only: f64 rows rounded to f32 rows; see narrowKernel in narrow-kernel.ts. */
+  readonly narrowRows?: (src: number, dst: number, rows: number, groups: number, tail: number, pad: number, srcRowBytes: number, dstRowBytes: number) => void;
 }
 
 /**
@@ -131,7 +134,8 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 }
 
 /**
- * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, matvec2, axpyMatvec (and for f32, packAFromF64 and packBFromF64); with its
+ * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, matvec2, axpyMatvec (and for f32, packAFromF64,
+ * packBFromF64 and narrowRows); with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -147,6 +151,7 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
     ...(s.dtype === 'f32' ? [
       { params: i32s(6), results: [], code: packFullPanels('f32', s.rows, 'f64'), exportName: 'packAFromF64' },
       { params: i32s(6), results: [], code: packFullPanels('f32', tileCols(s), 'f64'), exportName: 'packBFromF64' },
+      { params: i32s(8), results: [], code: narrowKernel(), exportName: 'narrowRows' },
     ] : []),
   ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }

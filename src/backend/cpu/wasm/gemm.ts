@@ -1,11 +1,12 @@
 // GEMM on the WebAssembly SIMD kernel (gemm-kernel.ts), BLIS-style: op(A) and op(B) are packed into the
 // kernel's memory as panels, the kernel sweeps cache-sized blocks of them, and C is copied back out.
 import type { GemmOperand } from '../gemm.ts';
-import { generationOf, release, toDType, type DType, type FloatArray } from '../tensor.ts';
+import { release, toDType, type DType, type FloatArray } from '../tensor.ts';
 import { KERNEL_SHAPES, LANES, tileCols, type GemmKernelExports } from './gemm-kernel.ts';
 import { AXPY_COLS, MATVEC_ROWS } from './matvec-kernel.ts';
 import { CALL_WORDS, callTargets, gemmCalls, packCalls, placeTable, runCalls, tableWords, type PackWork } from './gemm-jobs.ts';
 import { ensureMemory, kernelFor, threadsFor } from './module.ts';
+import { copyPaddedRows, placeMatrix, residentStart, rowStride, scratchStart } from './residents.ts';
 import { threadsWanted } from './threads.ts';
 
 /**
@@ -99,30 +100,38 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   // One row of C, or two with A's rows stored one after the other, with B stored transposed (xᵀ Wᵀ: W x,
   // or W x and W ẋ stacked), or one column of C with A stored untransposed (W x): a matrix whose rows run
   // along k, times one or two vectors.
-  if ((M === 1 || (M === 2 && !a.trans)) && b.trans) return withDType(dtype, b, K * N, (r) => withDType(dtype, a, M * K, (v) => wasmMatvec(kernel, dtype, N, K, r, v, M as 1 | 2, c, cOffset)));
-  if (N === 1 && !a.trans) return withDType(dtype, a, M * K, (r) => withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, r, v, 1, c, cOffset)));
+  if ((M === 1 || (M === 2 && !a.trans)) && b.trans) return withDType(dtype, a, M * K, (v) => wasmMatvec(kernel, dtype, N, K, b, v, M as 1 | 2, c, cOffset));
+  if (N === 1 && !a.trans) return withDType(dtype, b, K, (v) => wasmMatvec(kernel, dtype, M, K, a, v, 1, c, cOffset));
   // One row of C with B stored as it is (xᵀ W), or one column with A stored transposed: a vector times a
   // matrix whose rows run along C.
-  if (M === 1) return withDType(dtype, b, K * N, (m) => withDType(dtype, a, K, (v) => wasmAxpyMatvec(kernel, dtype, N, K, m, v, c, cOffset)));
-  if (N === 1) return withDType(dtype, a, M * K, (m) => withDType(dtype, b, K, (v) => wasmAxpyMatvec(kernel, dtype, M, K, m, v, c, cOffset)));
-  resident = null; // the packed path writes over the start of the memory
+  if (M === 1) return withDType(dtype, a, K, (v) => wasmAxpyMatvec(kernel, dtype, N, K, b, v, c, cOffset));
+  if (N === 1) return withDType(dtype, b, K, (v) => wasmAxpyMatvec(kernel, dtype, M, K, a, v, c, cOffset));
   const shape = KERNEL_SHAPES[dtype];
   const NR = tileCols(shape);
   const MR = shape.rows;
   const Mp = roundUp(M, MR);
   const Np = roundUp(N, NR);
   const bytes = dtype === 'f32' ? 4 : 8;
-  // Memory: packed A, packed B, C (padded to whole tiles), A and B as given (for the packing kernels), then
-  // the tables of gemmBlock and packing calls (gemm-jobs.ts), which helper threads read from here.
-  const aStart = 0;
+  // A matrix an earlier product of the pass left in the memory (residents.ts) is packed from where it
+  // lies. The GEMM itself leaves none: an f64 matrix read by this product alone (a JVP's weight, whose
+  // products share one GEMM) is cheaper rounded while packed than rounded first.
+  const free = scratchStart(kernel);
+  // Stored as [M, K] or, transposed, [K, M]; B as [K, N] or [N, K].
+  const residentA = a.trans ? residentStart(kernel, a, K, M) : residentStart(kernel, a, M, K);
+  const residentB = b.trans ? residentStart(kernel, b, N, K) : residentStart(kernel, b, K, N);
+  // Memory past the residents: packed A, packed B, C (padded to whole tiles), A and B as given unless
+  // resident (for the packing kernels), then the tables of gemmBlock and packing calls (gemm-jobs.ts),
+  // which helper threads read from here.
+  const aStart = free;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
-  // A or B in f64 for the f32 kernel is copied as it is (8 bytes a value) to `rawA64` or `rawB64`
-  // instead, in the space after the tables, and packed from there (see kernelDType).
-  const [narrowA, narrowB] = [narrowed(dtype, a.data), narrowed(dtype, b.data)];
+  // A or B in f64 for the f32 kernel outside a pass is copied as it is (8 bytes a value) to `rawA64` or
+  // `rawB64` instead, in the space after the tables, and packed from there (see kernelDType).
+  const [narrowA, narrowB] = [residentA === null && narrowed(dtype, a.data), residentB === null && narrowed(dtype, b.data)];
+  const [copyA, copyB] = [residentA === null && !narrowA, residentB === null && !narrowB];
   const rawA = cStart + Mp * Np;
-  const rawB = rawA + (narrowA ? 0 : M * K);
-  const tableByte = (rawB + (narrowB ? 0 : K * N)) * bytes;
+  const rawB = rawA + (copyA ? M * K : 0);
+  const tableByte = (rawB + (copyB ? K * N : 0)) * bytes;
   const shared = M * N * K >= THREADED_WORK;
   const mTiles = Mp / MR;
   const nTiles = Np / NR;
@@ -143,20 +152,23 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   if (!ensureMemory(kernel, (rawB64 + (narrowB ? K * N : 0)) * 8)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
   const mem64 = new Float64Array(kernel.memory.buffer);
-  (narrowA ? mem64 : mem).set(a.data.subarray(a.offset, a.offset + M * K), narrowA ? rawA64 : rawA);
-  (narrowB ? mem64 : mem).set(b.data.subarray(b.offset, b.offset + K * N), narrowB ? rawB64 : rawB);
+  if (residentA === null) (narrowA ? mem64 : mem).set(a.data.subarray(a.offset, a.offset + M * K), narrowA ? rawA64 : rawA);
+  if (residentB === null) (narrowB ? mem64 : mem).set(b.data.subarray(b.offset, b.offset + K * N), narrowB ? rawB64 : rawB);
   const ints = new Int32Array(kernel.memory.buffer);
   const table = tableByte / 4;
   placeTable(ints, table, calls);
 
-  // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed; likewise columns of op(B).
-  // Full panels are packed in wasm, a last partial one (with its zeros) in JS.
-  const [aStride, aKStride] = a.trans ? [1, M] : [K, 1];
-  const [bStride, bKStride] = b.trans ? [K, 1] : [1, N];
+  // Rows of op(A): A[i, k] is at i·K + k, or at k·M + i when A is stored transposed (a resident's rows lie
+  // rowStride apart instead); likewise columns of op(B). Full panels are packed in wasm, a last partial
+  // one (with its zeros) in JS.
+  const aRow = residentA === null ? (a.trans ? M : K) : rowStride(dtype, a.trans ? M : K);
+  const bRow = residentB === null ? (b.trans ? K : N) : rowStride(dtype, b.trans ? K : N);
+  const [aStride, aKStride] = a.trans ? [1, aRow] : [aRow, 1];
+  const [bStride, bKStride] = b.trans ? [bRow, 1] : [1, bRow];
   const fullA = Math.floor(M / MR);
   const fullB = Math.floor(N / NR);
-  const [srcA, srcABytes] = narrowA ? [rawA64, 8] : [rawA, bytes];
-  const [srcB, srcBBytes] = narrowB ? [rawB64, 8] : [rawB, bytes];
+  const [srcA, srcABytes] = residentA !== null ? [residentA, bytes] : narrowA ? [rawA64, 8] : [rawA, bytes];
+  const [srcB, srcBBytes] = residentB !== null ? [residentB, bytes] : narrowB ? [rawB64, 8] : [rawB, bytes];
   const packing: PackWork[] = [];
   if (fullA > 0) {
     packing.push({
@@ -189,89 +201,61 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
 /**
  * y = R v for R (`rows` × K, row-major at `r`'s offset) and the K values of `v`, into `c` at `cOffset`, by
  * the matvec kernel (matvec-kernel.ts); with `count` = 2, `v` holds two vectors one after the other and
- * `c` gets their two results one after the other, R read once for both (matvec2). R is copied in with
- * its rows padded with zeros to whole blocks of k, and zero rows to whole passes; the padding adds
- * +0 · 0 = +0 to sums that started at +0 and so can never be −0: the bits are unchanged.
+ * `c` gets their two results one after the other, R read once for both (matvec2). R's rows are padded with
+ * zeros to whole blocks of k (residents.ts); the padding adds +0 · 0 = +0 to sums that started at +0 and
+ * so can never be −0: the bits are unchanged. The last pass reads whole passes of rows: past R it reads
+ * what follows R, which only the sums of rows that do not exist see.
  */
 function wasmMatvec(kernel: GemmKernelExports, dtype: DType, rows: number, K: number, r: GemmOperand, v: GemmOperand, count: 1 | 2, c: FloatArray, cOffset: number): boolean {
   const lanes = LANES[dtype];
-  const Kp = roundUp(K, lanes);
+  const Kp = rowStride(dtype, K);
   const rowsP = roundUp(rows, MATVEC_ROWS[dtype]);
   const bytes = dtype === 'f32' ? 4 : 8;
-  const vStart = rowsP * Kp;
+  const matrix = matrixIn(kernel, dtype, r, rows, K, (rowsP - rows) * Kp + count * (Kp + rowsP));
+  if (matrix === null) return false;
+  const vStart = matrix.free + (rowsP - rows) * Kp;
   const yStart = vStart + count * Kp;
-  if (!ensureMemory(kernel, (yStart + count * rowsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  placeMatrix(kernel, mem, r, rows, K, Kp);
-  mem.fill(0, rows * Kp, vStart);
+  mem.fill(0, matrix.free, vStart);
   copyPaddedRows(mem, v, count, K, Kp, vStart);
   const passes = rowsP / MATVEC_ROWS[dtype];
-  if (count === 1) kernel.matvec(0, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes);
-  else kernel.matvec2(0, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes, Kp * bytes, rowsP * bytes);
+  const at = matrix.start * bytes;
+  if (count === 1) kernel.matvec(at, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes);
+  else kernel.matvec2(at, vStart * bytes, yStart * bytes, passes, Kp / lanes, Kp * bytes, Kp * bytes, rowsP * bytes);
   for (let t = 0; t < count; t++) c.set(mem.subarray(yStart + t * rowsP, yStart + t * rowsP + rows), cOffset + t * rows);
   return true;
 }
 
 /**
- * The matrix copied last to the start of a kernel's memory by the unpacked kernels, while a pass lets
- * it be reused (reuseMatricesDuring): an HVP applies W to [x, ẋ] and Wᵀ to g, and at 1024 the second
- * copy of W cost about a fifth of the pass. Keyed by the array, its generation (a pooled array handed out
- * again holds a new value), where the matrix starts, its size and its padded row length.
+ * Where `src`'s matrix (`rows` × `width`, stored row-major) lies in the kernel's memory for this product:
+ * a resident of the pass, or copied in now (residents.ts); `free` is the first element after it the
+ * product may use, with room for `reserve` elements from there. Null when the memory cannot grow.
  */
-let resident: { kernel: GemmKernelExports; data: FloatArray; generation: number; offset: number; rows: number; width: number; stride: number } | null = null;
-let reuseAllowed = false;
-
-/**
- * Runs `body` (one pass of the interpreter, during which no array it reads changes) letting the
- * matrix-vector kernels skip copying a matrix that is already in place; nothing is reused across calls.
- */
-export function reuseMatricesDuring<T>(body: () => T): T {
-  reuseAllowed = true;
-  resident = null;
-  try {
-    return body();
-  } finally {
-    reuseAllowed = false;
-    resident = null;
-  }
-}
-
-/** `rows` rows of `width` values of matrix `src` at the start of `mem`, padded to `stride`, unless they are there already. */
-function placeMatrix(kernel: GemmKernelExports, mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number): void {
-  const r = resident;
-  const generation = generationOf(src.data);
-  if (reuseAllowed && r !== null && r.kernel === kernel && r.data === src.data && r.generation === generation && r.offset === src.offset && r.rows === rows && r.width === width && r.stride === stride) return;
-  copyPaddedRows(mem, src, rows, width, stride);
-  resident = reuseAllowed ? { kernel, data: src.data, generation, offset: src.offset, rows, width, stride } : null;
-}
-
-/** `rows` rows of `width` values from `src` into `mem` from `start`, each padded with zeros to `stride`. */
-function copyPaddedRows(mem: FloatArray, src: GemmOperand, rows: number, width: number, stride: number, start = 0): void {
-  if (stride === width) {
-    mem.set(src.data.subarray(src.offset, src.offset + rows * width), start);
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
-    mem.set(src.data.subarray(src.offset + i * width, src.offset + (i + 1) * width), start + i * stride);
-    mem.fill(0, start + i * stride + width, start + (i + 1) * stride);
-  }
+function matrixIn(kernel: GemmKernelExports, dtype: DType, src: GemmOperand, rows: number, width: number, reserve: number): { start: number; free: number } | null {
+  const free = scratchStart(kernel);
+  const start = residentStart(kernel, src, rows, width);
+  if (start !== null) return ensureMemory(kernel, (free + reserve) * (dtype === 'f32' ? 4 : 8)) ? { start, free } : null;
+  const end = placeMatrix(kernel, dtype, src, rows, width, free, reserve);
+  return end === null ? null : { start: free, free: end };
 }
 
 /**
  * y = vᵀ B for B (K × `cols`, row-major at `m`'s offset) and the K values of `v`, into `c` at `cOffset`, by
- * the axpyMatvec kernel (matvec-kernel.ts). B is copied in with its rows padded to whole passes of
- * AXPY_COLS columns; the padding's sums are not read.
+ * the axpyMatvec kernel (matvec-kernel.ts), in passes of AXPY_COLS columns. B's rows lie a whole number
+ * of v128s apart (residents.ts): a last pass wider than that reads on into the next row, or past B, for
+ * sums of columns that do not exist and are not read.
  */
 function wasmAxpyMatvec(kernel: GemmKernelExports, dtype: DType, cols: number, K: number, m: GemmOperand, v: GemmOperand, c: FloatArray, cOffset: number): boolean {
   const colsP = roundUp(cols, AXPY_COLS[dtype]);
+  const stride = rowStride(dtype, cols);
   const bytes = dtype === 'f32' ? 4 : 8;
-  const vStart = K * colsP;
+  const matrix = matrixIn(kernel, dtype, m, K, cols, colsP - stride + K + colsP);
+  if (matrix === null) return false;
+  const vStart = matrix.free + colsP - stride;
   const yStart = vStart + K;
-  if (!ensureMemory(kernel, (yStart + colsP) * bytes)) return false;
   const mem = dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer);
-  placeMatrix(kernel, mem, m, K, cols, colsP);
   mem.set(v.data.subarray(v.offset, v.offset + K), vStart);
-  kernel.axpyMatvec(0, vStart * bytes, yStart * bytes, colsP / AXPY_COLS[dtype], K, colsP * bytes);
+  kernel.axpyMatvec(matrix.start * bytes, vStart * bytes, yStart * bytes, colsP / AXPY_COLS[dtype], K, stride * bytes);
   c.set(mem.subarray(yStart, yStart + cols), cOffset);
   return true;
 }
