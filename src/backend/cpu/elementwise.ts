@@ -3,6 +3,7 @@ import type { Shape } from '../../ir/shape.ts';
 import { shapesEqual } from '../../ir/shape.ts';
 import { broadcastStrides, forEachRow } from './strided.ts';
 import { allocateForOverwrite, type DType, type FloatArray, type Tensor } from './tensor.ts';
+import { wasmArithmetic } from './wasm/arithmetic.ts';
 
 /** out[i] = f(x[i]), for `op` the unary primitive whose function is f (see unaryRow). */
 export function mapUnary(x: Tensor, dtype: DType, op: UnaryPrim, f: (v: number) => number): Tensor {
@@ -71,6 +72,7 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
   // Operands of the output's size or of one element: one flat loop (a step of 0 repeats the element).
   const flat = (t: Tensor) => (t.data.length === n ? 1 : t.data.length === 1 ? 0 : -1);
   if (flat(a) >= 0 && flat(b) >= 0) {
+    if (flat(a) === 1 && flat(b) === 1 && wasmArithmetic(op, out.data, a.data, b.data, 1, n)) return out;
     arithmeticRow(op, out.data, 0, a.data, 0, flat(a), b.data, 0, flat(b), n);
     return out;
   }
@@ -78,6 +80,7 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
   // tangents times a local derivative [n]): row by row, the repeated operand read from its start.
   if ((flat(b) === 1 && repeatsDownLeadingDims(a, outShape)) || (flat(a) === 1 && repeatsDownLeadingDims(b, outShape))) {
     const len = flat(a) === 1 ? b.data.length : a.data.length;
+    if (wasmArithmetic(op, out.data, a.data, b.data, n / len, len)) return out;
     const [oa, ob] = flat(a) === 1 ? [len, 0] : [0, len];
     for (let o = 0; o < n; o += len) arithmeticRow(op, out.data, o, a.data, (o / len) * oa, 1, b.data, (o / len) * ob, 1, len);
     return out;

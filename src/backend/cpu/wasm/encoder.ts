@@ -132,9 +132,21 @@ export class Code {
   f32x4DemoteF64x2Zero() { return this.simd(0x5e); }
   f64x2Splat() { return this.simd(0x14); }
   f32x4Add() { return this.simd(0xe4); }
+  f32x4Sub() { return this.simd(0xe5); }
   f32x4Mul() { return this.simd(0xe6); }
+  f32x4Div() { return this.simd(0xe7); }
   f64x2Add() { return this.simd(0xf0); }
+  f64x2Sub() { return this.simd(0xf1); }
   f64x2Mul() { return this.simd(0xf2); }
+  f64x2Div() { return this.simd(0xf3); }
+  f32Add() { return this.op(0x92); }
+  f32Sub() { return this.op(0x93); }
+  f32Mul() { return this.op(0x94); }
+  f32Div() { return this.op(0x95); }
+  f64Add() { return this.op(0xa0); }
+  f64Sub() { return this.op(0xa1); }
+  f64Mul() { return this.op(0xa2); }
+  f64Div() { return this.op(0xa3); }
 
   /** The code-section entry: local declarations (one group per local), the instructions, `end`. */
   encode(): number[] {

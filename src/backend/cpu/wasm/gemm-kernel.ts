@@ -4,6 +4,7 @@
 import type { DType } from '../tensor.ts';
 import { Code, encodeModule, I32, V128 } from './encoder.ts';
 import { axpyMatvecKernel, matvecKernel } from './matvec-kernel.ts';
+import { arithmeticExport, arithmeticKernel, ARITHMETIC_OPS } from './arithmetic-kernel.ts';
 import { narrowKernel } from './narrow-kernel.ts';
 import { packFullPanels } from './pack-kernel.ts';
 
@@ -59,7 +60,14 @@ export interface GemmKernelExports {
   readonly packBFromF64?: GemmKernelExports['packB'];
   /** f32 kernel only: f64 rows rounded to f32 rows; see narrowKernel in narrow-kernel.ts. */
   readonly narrowRows?: (src: number, dst: number, rows: number, groups: number, tail: number, pad: number, srcRowBytes: number, dstRowBytes: number) => void;
+  /** out = a ∘ b for ∘ one of + − × ÷, row by row; see arithmeticKernel in arithmetic-kernel.ts. */
+  readonly arith_add: ArithmeticKernel;
+  readonly arith_sub: ArithmeticKernel;
+  readonly arith_mul: ArithmeticKernel;
+  readonly arith_div: ArithmeticKernel;
 }
+
+export type ArithmeticKernel = (a: number, b: number, out: number, rows: number, groups: number, tail: number, aRowBytes: number, bRowBytes: number) => void;
 
 /**
  * The micro-kernel: an (rows × vectors·lanes) tile of C kept in v128 locals while k runs over `kc` steps;
@@ -135,7 +143,7 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 
 /**
  * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, matvec2, axpyMatvec (and for f32, packAFromF64,
- * packBFromF64 and narrowRows); with its
+ * packBFromF64 and narrowRows), then arith_add, arith_sub, arith_mul and arith_div; with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -153,5 +161,6 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
       { params: i32s(6), results: [], code: packFullPanels('f32', tileCols(s), 'f64'), exportName: 'packBFromF64' },
       { params: i32s(8), results: [], code: narrowKernel(), exportName: 'narrowRows' },
     ] : []),
+    ...ARITHMETIC_OPS.map((op) => ({ params: i32s(8), results: [], code: arithmeticKernel(s.dtype, op), exportName: arithmeticExport(op) })),
   ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }

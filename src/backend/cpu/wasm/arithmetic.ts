@@ -1,0 +1,44 @@
+// The CPU interpreter's large + − × ÷ nodes on the WebAssembly SIMD kernels (arithmetic-kernel.ts).
+import type { Arithmetic } from '../elementwise.ts';
+import type { FloatArray } from '../tensor.ts';
+import { LANES } from './gemm-kernel.ts';
+import { arithmeticExport } from './arithmetic-kernel.ts';
+import { ensureMemory, gemmMode, kernelFor } from './module.ts';
+import { scratchStart } from './residents.ts';
+
+/**
+ * Outputs smaller than this stay in JS, which copies nothing in and out. Measured (µs, medians, a [k, w] ⊙
+ * [w] multiply through mapArithmetic, JS against wasm): f32 [1, 256] 1.5 and 2.0, [4, 256] 3.6 and 2.6,
+ * [64, 256] 35 and 8.3, [1024, 1024] 2195 and 470; f64 [2, 256] 2.4 and 2.7, [4, 256] 3.9 and 3.5,
+ * [64, 256] 33 and 15, [1024, 1024] 2093 and 1588.
+ */
+export const WASM_ARITHMETIC_ELEMENTS = 1024;
+
+/**
+ * O = A ∘ B over `rows` rows of `len` values, where A and B each hold either every value (rows · len) or
+ * one row that repeats down the rows (len values), all of O's dtype: by the wasm kernel, with A and B
+ * copied into its memory past the pass's resident matrices and the result copied out. The same bits as
+ * the JS loop (arithmeticKernel). Returns false, having written nothing, when the kernel is unavailable
+ * or not wanted (setGemmMode('js')), or the output is small; the caller then runs the JS loop.
+ */
+export function wasmArithmetic(op: Arithmetic, O: FloatArray, A: FloatArray, B: FloatArray, rows: number, len: number): boolean {
+  const n = rows * len;
+  if (n < WASM_ARITHMETIC_ELEMENTS || gemmMode() === 'js') return false;
+  const dtype = O instanceof Float64Array ? 'f64' : 'f32';
+  if (A.constructor !== O.constructor || B.constructor !== O.constructor) return false;
+  const kernel = kernelFor(dtype);
+  if (kernel === null) return false;
+  const bytes = O.BYTES_PER_ELEMENT;
+  const lanes = LANES[dtype];
+  const aStart = scratchStart(kernel);
+  const bStart = aStart + Math.ceil(A.length / lanes) * lanes;
+  const oStart = bStart + Math.ceil(B.length / lanes) * lanes;
+  if (!ensureMemory(kernel, (oStart + n) * bytes)) return false;
+  const mem = dtype === 'f64' ? new Float64Array(kernel.memory.buffer) : new Float32Array(kernel.memory.buffer);
+  mem.set(A, aStart);
+  mem.set(B, bStart);
+  const rowBytes = (x: FloatArray) => (x.length === n ? len * bytes : 0);
+  kernel[arithmeticExport(op)](aStart * bytes, bStart * bytes, oStart * bytes, rows, Math.floor(len / lanes), len % lanes, rowBytes(A), rowBytes(B));
+  O.set(mem.subarray(oStart, oStart + n));
+  return true;
+}
