@@ -2,8 +2,9 @@
 // whole operands or a row repeated down the rows, either operand, at ragged lengths, f32 and f64.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rng } from '../../src/api/random.ts';
-import { arithmeticRow, mapArithmetic, type Arithmetic } from '../../src/backend/cpu/elementwise.ts';
-import { wasmArithmetic, WASM_ARITHMETIC_ELEMENTS } from '../../src/backend/cpu/wasm/arithmetic.ts';
+import { arithmeticRow, isColumnOf, mapArithmetic, type Arithmetic } from '../../src/backend/cpu/elementwise.ts';
+import { numel } from '../../src/ir/shape.ts';
+import { wasmArithmetic, WASM_ARITHMETIC_ELEMENTS, type Layout } from '../../src/backend/cpu/wasm/arithmetic.ts';
 import { wasmGemm } from '../../src/backend/cpu/wasm/gemm.ts';
 import { setGemmMode } from '../../src/backend/cpu/wasm/module.ts';
 import { reuseMatricesDuring } from '../../src/backend/cpu/wasm/residents.ts';
@@ -27,23 +28,47 @@ const bits = (x: FloatArray) => {
 afterEach(() => setGemmMode('auto'));
 
 describe('wasm + − × ÷', () => {
-  it('give the JS loop\'s bits: whole operands, or either one a row repeated down the rows, ragged lengths, f32 and f64', () => {
+  it('give the JS loop\'s bits: whole operands, or either one a row repeated down the rows or one value per row, ragged lengths, f32 and f64', () => {
+    const LAYOUTS: [Layout, Layout][] = [['whole', 'whole'], ['whole', 'row'], ['row', 'whole'], ['whole', 'column'], ['column', 'whole'], ['row', 'column'], ['column', 'row']];
+    const size = (layout: Layout, rows: number, len: number) => (layout === 'whole' ? rows * len : layout === 'row' ? len : rows);
+    // Where row r's element j of an operand is, and its step along the row.
+    const start = (layout: Layout, r: number, len: number) => (layout === 'whole' ? r * len : layout === 'row' ? 0 : r);
+    const step = (layout: Layout) => (layout === 'column' ? 0 : 1);
     for (const dtype of ['f32', 'f64'] as const) {
-      for (const [rows, len] of [[1, 1024], [1, 1031], [5, 257], [64, 256], [3, 1023], [1030, 1]]) {
+      for (const [rows, len] of [[1, 1024], [1, 1031], [5, 257], [64, 256], [3, 1023], [1030, 1], [257, 5]]) {
         const n = rows * len;
         for (const op of OPS) {
-          for (const [aRepeats, bRepeats] of [[false, false], [false, true], [true, false]]) {
-            const A = randomArray(aRepeats ? len : n, rows + len, dtype);
-            const B = randomArray(bRepeats ? len : n, rows * len + 7, dtype);
+          for (const [la, lb] of LAYOUTS) {
+            const A = randomArray(size(la, rows, len), rows + len, dtype);
+            const B = randomArray(size(lb, rows, len), rows * len + 7, dtype);
             const make = () => (dtype === 'f64' ? new Float64Array(n) : new Float32Array(n));
             const want = make();
-            for (let r = 0; r < rows; r++) arithmeticRow(op, want, r * len, A, aRepeats ? 0 : r * len, 1, B, bRepeats ? 0 : r * len, 1, len);
+            for (let r = 0; r < rows; r++) arithmeticRow(op, want, r * len, A, start(la, r, len), step(la), B, start(lb, r, len), step(lb), len);
             const got = make();
-            expect(wasmArithmetic(op, got, A, B, rows, len), `${dtype} ${op} ${rows}×${len}`).toBe(true);
-            expect(bits(got), `${dtype} ${op} ${rows}×${len} ${aRepeats ? 'row' : 'whole'} ∘ ${bRepeats ? 'row' : 'whole'}`).toEqual(bits(want));
+            expect(wasmArithmetic(op, got, A, la, B, lb, rows, len), `${dtype} ${op} ${rows}×${len}`).toBe(true);
+            expect(bits(got), `${dtype} ${op} ${rows}×${len} ${la} ∘ ${lb}`).toEqual(bits(want));
           }
         }
       }
+    }
+  });
+
+  it('take a [.., rows, 1] operand times a whole one as one value per row in mapArithmetic, with the JS loop\'s bits', () => {
+    for (const [colShape, outShape] of [[[256, 1], [256, 256]], [[2, 40, 1], [2, 40, 33]], [[1, 70, 1], [70, 30]]] as const) {
+      const col = { shape: [...colShape], data: randomArray(numel(colShape), 1, 'f32') };
+      const whole = { shape: [...outShape], data: randomArray(numel(outShape), 2, 'f32') };
+      expect(isColumnOf(col, outShape)).toBe(true);
+      for (const [a, b] of [[col, whole], [whole, col]]) {
+        const viaWasm = mapArithmetic(a, b, [...outShape], 'f32', 'sub').data;
+        setGemmMode('js');
+        const viaJs = mapArithmetic(a, b, [...outShape], 'f32', 'sub').data;
+        setGemmMode('auto');
+        expect(bits(viaWasm), `${colShape} and ${outShape}`).toEqual(bits(viaJs));
+      }
+    }
+    // Not one value per row: a row, a scalar, a column of another output, rows not all covered.
+    for (const [shape, outShape] of [[[256], [256, 256]], [[1, 2], [2, 2]], [[3, 1], [2, 3, 4]], [[256, 1], [256, 1]], [[4, 1], [4, 2, 1]]]) {
+      expect(isColumnOf({ shape, data: new Float32Array(numel(shape)) }, outShape), `${shape} in ${outShape}`).toBe(false);
     }
   });
 
@@ -53,11 +78,12 @@ describe('wasm + − × ÷', () => {
     const viaWasm = mapArithmetic(a, b, [64, 256], 'f32', 'div').data;
     setGemmMode('js');
     expect(bits(viaWasm)).toEqual(bits(mapArithmetic(a, b, [64, 256], 'f32', 'div').data));
-    expect(wasmArithmetic('div', new Float32Array(64 * 256), a.data, b.data, 64, 256)).toBe(false);
+    expect(wasmArithmetic('div', new Float32Array(64 * 256), a.data, 'whole', b.data, 'row', 64, 256)).toBe(false);
     setGemmMode('auto');
-    expect(wasmArithmetic('div', new Float32Array(WASM_ARITHMETIC_ELEMENTS - 1), a.data.subarray(0, WASM_ARITHMETIC_ELEMENTS - 1), a.data.subarray(0, WASM_ARITHMETIC_ELEMENTS - 1), 1, WASM_ARITHMETIC_ELEMENTS - 1)).toBe(false);
+    const small = a.data.subarray(0, WASM_ARITHMETIC_ELEMENTS - 1);
+    expect(wasmArithmetic('div', new Float32Array(small.length), small, 'whole', small, 'whole', 1, small.length)).toBe(false);
     // Operands of another dtype than the output are left to JS.
-    expect(wasmArithmetic('add', new Float32Array(4096), new Float64Array(4096), new Float32Array(4096), 1, 4096)).toBe(false);
+    expect(wasmArithmetic('add', new Float32Array(4096), new Float64Array(4096), 'whole', new Float32Array(4096), 'whole', 1, 4096)).toBe(false);
   });
 
   it('leave the pass\'s resident matrices alone', () => {
@@ -73,7 +99,7 @@ describe('wasm + − × ÷', () => {
     reuseMatricesDuring(() => {
       wx();
       const big = randomArray(8192, 5, 'f32');
-      expect(wasmArithmetic('mul', new Float32Array(8192), big, big, 1, 8192)).toBe(true);
+      expect(wasmArithmetic('mul', new Float32Array(8192), big, 'whole', big, 'whole', 1, 8192)).toBe(true);
       expect(wx()).toEqual(want);
     });
   });

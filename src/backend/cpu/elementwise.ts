@@ -1,6 +1,6 @@
 import type { UnaryPrim } from '../../ir/primitives.ts';
 import type { Shape } from '../../ir/shape.ts';
-import { shapesEqual } from '../../ir/shape.ts';
+import { numel, shapesEqual } from '../../ir/shape.ts';
 import { broadcastStrides, forEachRow } from './strided.ts';
 import { allocateForOverwrite, type DType, type FloatArray, type Tensor } from './tensor.ts';
 import { wasmArithmetic } from './wasm/arithmetic.ts';
@@ -72,7 +72,7 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
   // Operands of the output's size or of one element: one flat loop (a step of 0 repeats the element).
   const flat = (t: Tensor) => (t.data.length === n ? 1 : t.data.length === 1 ? 0 : -1);
   if (flat(a) >= 0 && flat(b) >= 0) {
-    if (flat(a) === 1 && flat(b) === 1 && wasmArithmetic(op, out.data, a.data, b.data, 1, n)) return out;
+    if (flat(a) === 1 && flat(b) === 1 && wasmArithmetic(op, out.data, a.data, 'whole', b.data, 'whole', 1, n)) return out;
     arithmeticRow(op, out.data, 0, a.data, 0, flat(a), b.data, 0, flat(b), n);
     return out;
   }
@@ -80,10 +80,16 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
   // tangents times a local derivative [n]): row by row, the repeated operand read from its start.
   if ((flat(b) === 1 && repeatsDownLeadingDims(a, outShape)) || (flat(a) === 1 && repeatsDownLeadingDims(b, outShape))) {
     const len = flat(a) === 1 ? b.data.length : a.data.length;
-    if (wasmArithmetic(op, out.data, a.data, b.data, n / len, len)) return out;
+    if (wasmArithmetic(op, out.data, a.data, flat(a) === 1 ? 'whole' : 'row', b.data, flat(b) === 1 ? 'whole' : 'row', n / len, len)) return out;
     const [oa, ob] = flat(a) === 1 ? [len, 0] : [0, len];
     for (let o = 0; o < n; o += len) arithmeticRow(op, out.data, o, a.data, (o / len) * oa, 1, b.data, (o / len) * ob, 1, len);
     return out;
+  }
+  // One operand whole, the other one value per row ([rows, 1]: a Jacobian's rows times a local derivative).
+  const len = outShape[outShape.length - 1];
+  if ((flat(a) === 1 && isColumnOf(b, outShape)) || (flat(b) === 1 && isColumnOf(a, outShape))) {
+    const layout = (t: Tensor) => (flat(t) === 1 ? 'whole' : 'column');
+    if (wasmArithmetic(op, out.data, a.data, layout(a), b.data, layout(b), n / len, len)) return out;
   }
   const sa = broadcastStrides(a.shape, outShape);
   const sb = broadcastStrides(b.shape, outShape);
@@ -91,6 +97,14 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
   const ib = sb[sb.length - 1] ?? 0;
   forEachRow(outShape, [sa, sb], (o, off, len) => arithmeticRow(op, out.data, o, a.data, off[0], ia, b.data, off[1], ib, len));
   return out;
+}
+
+/** Whether `t` is `outShape` but for a last dim of 1 (leading 1s aside): one value per row of the output. */
+export function isColumnOf(t: Tensor, outShape: Shape): boolean {
+  const last = outShape[outShape.length - 1];
+  if (outShape.length === 0 || last <= 1 || t.data.length !== numel(outShape) / last) return false;
+  const core = t.shape.slice(Math.max(0, t.shape.findIndex((d) => d !== 1)));
+  return core[core.length - 1] === 1 && shapesEqual(core.slice(0, -1), outShape.slice(outShape.length - core.length, -1));
 }
 
 /** Whether `t` (leading 1s aside) is the trailing dims of `outShape`, so broadcasting repeats it whole. */

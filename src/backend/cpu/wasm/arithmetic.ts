@@ -15,15 +15,22 @@ import { scratchStart } from './residents.ts';
 export const WASM_ARITHMETIC_ELEMENTS = 1024;
 
 /**
- * O = A ∘ B over `rows` rows of `len` values, where A and B each hold either every value (rows · len) or
- * one row that repeats down the rows (len values), all of O's dtype: by the wasm kernel, with A and B
- * copied into its memory past the pass's resident matrices and the result copied out. The same bits as
- * the JS loop (arithmeticKernel). Returns false, having written nothing, when the kernel is unavailable
- * or not wanted (setGemmMode('js')), or the output is small; the caller then runs the JS loop.
+ * How an operand of a `rows` × `len` output is laid out: every value (`whole`), one row repeated down the
+ * rows (`row`: a batch times a local derivative), or one value per row (`column`: [rows, 1], a Jacobian's
+ * rows scaled by a local derivative).
  */
-export function wasmArithmetic(op: Arithmetic, O: FloatArray, A: FloatArray, B: FloatArray, rows: number, len: number): boolean {
+export type Layout = 'whole' | 'row' | 'column';
+
+/**
+ * O = A ∘ B over `rows` rows of `len` values, A and B laid out as `aLayout` and `bLayout` (not both
+ * `column`), all of O's dtype: by the wasm kernel, with A and B copied into its memory past the pass's
+ * resident matrices and the result copied out. The same bits as the JS loop (arithmeticKernel). Returns
+ * false, having written nothing, when the kernel is unavailable or not wanted (setGemmMode('js')), or the
+ * output is small; the caller then runs the JS loop.
+ */
+export function wasmArithmetic(op: Arithmetic, O: FloatArray, A: FloatArray, aLayout: Layout, B: FloatArray, bLayout: Layout, rows: number, len: number): boolean {
   const n = rows * len;
-  if (n < WASM_ARITHMETIC_ELEMENTS || gemmMode() === 'js') return false;
+  if (n < WASM_ARITHMETIC_ELEMENTS || gemmMode() === 'js' || (aLayout === 'column' && bLayout === 'column')) return false;
   const dtype = O instanceof Float64Array ? 'f64' : 'f32';
   if (A.constructor !== O.constructor || B.constructor !== O.constructor) return false;
   const kernel = kernelFor(dtype);
@@ -37,8 +44,9 @@ export function wasmArithmetic(op: Arithmetic, O: FloatArray, A: FloatArray, B: 
   const mem = dtype === 'f64' ? new Float64Array(kernel.memory.buffer) : new Float32Array(kernel.memory.buffer);
   mem.set(A, aStart);
   mem.set(B, bStart);
-  const rowBytes = (x: FloatArray) => (x.length === n ? len * bytes : 0);
-  kernel[arithmeticExport(op)](aStart * bytes, bStart * bytes, oStart * bytes, rows, Math.floor(len / lanes), len % lanes, rowBytes(A), rowBytes(B));
+  const rowBytes = (layout: Layout) => (layout === 'whole' ? len * bytes : layout === 'column' ? bytes : 0);
+  const perRow = aLayout === 'column' ? 'a' : bLayout === 'column' ? 'b' : 'none';
+  kernel[arithmeticExport(op, perRow)](aStart * bytes, bStart * bytes, oStart * bytes, rows, Math.floor(len / lanes), len % lanes, rowBytes(aLayout), rowBytes(bLayout));
   O.set(mem.subarray(oStart, oStart + n));
   return true;
 }

@@ -4,7 +4,7 @@
 import type { DType } from '../tensor.ts';
 import { Code, encodeModule, I32, V128 } from './encoder.ts';
 import { axpyMatvecKernel, matvecKernel } from './matvec-kernel.ts';
-import { arithmeticExport, arithmeticKernel, ARITHMETIC_OPS } from './arithmetic-kernel.ts';
+import { arithmeticExport, arithmeticKernel, ARITHMETIC_OPS, PER_ROW } from './arithmetic-kernel.ts';
 import { narrowKernel } from './narrow-kernel.ts';
 import { packFullPanels } from './pack-kernel.ts';
 
@@ -36,7 +36,10 @@ export const KERNEL_SHAPES: Record<DType, KernelShape> = {
 };
 
 /** Exported functions of the generated module. */
-export interface GemmKernelExports {
+export type GemmKernelExports = KernelFunctions & { readonly [name in ReturnType<typeof arithmeticExport>]: ArithmeticKernel };
+
+/** The module's exports but the arithmetic kernels, one per operation and layout (arithmeticExport). */
+interface KernelFunctions {
   readonly memory: WebAssembly.Memory;
   /**
    * For each of `nTiles` packed B panels (starting at byte `b`, `bPanelBytes` apart) and each of `mTiles`
@@ -56,17 +59,13 @@ export interface GemmKernelExports {
   /** A vector times a row-major matrix, with no packing; see axpyMatvecKernel in matvec-kernel.ts. */
   axpyMatvec(b: number, v: number, y: number, passes: number, K: number, rowBytes: number): void;
   /** f32 kernel only: packA and packB from f64 values, rounding each to f32 (strides in f64 bytes). */
-  readonly packAFromF64?: GemmKernelExports['packA'];
-  readonly packBFromF64?: GemmKernelExports['packB'];
+  readonly packAFromF64?: KernelFunctions['packA'];
+  readonly packBFromF64?: KernelFunctions['packB'];
   /** f32 kernel only: f64 rows rounded to f32 rows; see narrowKernel in narrow-kernel.ts. */
   readonly narrowRows?: (src: number, dst: number, rows: number, groups: number, tail: number, pad: number, srcRowBytes: number, dstRowBytes: number) => void;
-  /** out = a ∘ b for ∘ one of + − × ÷, row by row; see arithmeticKernel in arithmetic-kernel.ts. */
-  readonly arith_add: ArithmeticKernel;
-  readonly arith_sub: ArithmeticKernel;
-  readonly arith_mul: ArithmeticKernel;
-  readonly arith_div: ArithmeticKernel;
 }
 
+/** out = a ∘ b for ∘ one of + − × ÷, row by row; see arithmeticKernel in arithmetic-kernel.ts. */
 export type ArithmeticKernel = (a: number, b: number, out: number, rows: number, groups: number, tail: number, aRowBytes: number, bRowBytes: number) => void;
 
 /**
@@ -143,7 +142,7 @@ function blockLoops(s: KernelShape, microKernelIndex: number): Code {
 
 /**
  * The module's bytes: the micro-kernel (function 0), then the exported gemmBlock, packA, packB, matvec, matvec2, axpyMatvec (and for f32, packAFromF64,
- * packBFromF64 and narrowRows), then arith_add, arith_sub, arith_mul and arith_div; with its
+ * packBFromF64 and narrowRows), then the arith_<op> kernels (arithmeticExport); with its
  * own memory, or (`sharedMaximumPages`) with a shared memory imported as `env.memory`, for threads.
  */
 export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): Uint8Array<ArrayBuffer> {
@@ -161,6 +160,6 @@ export function gemmKernelModule(s: KernelShape, sharedMaximumPages?: number): U
       { params: i32s(6), results: [], code: packFullPanels('f32', tileCols(s), 'f64'), exportName: 'packBFromF64' },
       { params: i32s(8), results: [], code: narrowKernel(), exportName: 'narrowRows' },
     ] : []),
-    ...ARITHMETIC_OPS.map((op) => ({ params: i32s(8), results: [], code: arithmeticKernel(s.dtype, op), exportName: arithmeticExport(op) })),
+    ...ARITHMETIC_OPS.flatMap((op) => PER_ROW.map((perRow) => ({ params: i32s(8), results: [], code: arithmeticKernel(s.dtype, op, perRow), exportName: arithmeticExport(op, perRow) }))),
   ], sharedMaximumPages === undefined ? { initialPages: 1 } : { shared: { initialPages: 1, maximumPages: sharedMaximumPages } });
 }
