@@ -45,17 +45,7 @@ export function arithmeticKernel(dtype: DType, op: Arithmetic, perRow: PerRow = 
     return load();
   };
   const store = () => (wide ? code.f64Store() : code.f32Store());
-  /** `body` `count` times (count ≥ 0), with n counting down. */
-  const repeat = (count: number, body: () => void) => {
-    code.localGet(count).localSet(n);
-    code.block(() => {
-      code.localGet(n).i32Eqz().brIf(0);
-      code.loop(() => {
-        body();
-        code.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
-      });
-    });
-  };
+  const repeat = (count: number, body: () => void) => code.repeat(count, n, body);
   const advance = (step: number) => {
     code.localGet(p).i32Const(step).i32Add().localSet(p);
     code.localGet(q).i32Const(step).i32Add().localSet(q);

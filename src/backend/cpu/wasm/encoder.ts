@@ -110,6 +110,18 @@ export class Code {
     return this.op(0x0b);
   }
 
+  /** `body` as many times as the i32 local `count` holds (0 or more), the i32 local `counter` counting down. */
+  repeat(count: number, counter: number, body: () => void): this {
+    this.localGet(count).localSet(counter);
+    return this.block(() => {
+      this.localGet(counter).i32Eqz().brIf(0);
+      this.loop(() => {
+        body();
+        this.localGet(counter).i32Const(1).i32Sub().localTee(counter).brIf(0);
+      });
+    });
+  }
+
   f32Load(offset = 0) { return this.op(0x2a, ...memarg(2, offset)); }
   f32Store(offset = 0) { return this.op(0x38, ...memarg(2, offset)); }
   f64Load(offset = 0) { return this.op(0x2b, ...memarg(3, offset)); }

@@ -18,17 +18,7 @@ export function narrowKernel(): Code {
   const code = new Code(8);
   const [s, d, n] = [code.local(I32), code.local(I32), code.local(I32)];
   const low = code.local(V128);
-  /** `body` `count` times (count ≥ 0), with n counting down. */
-  const repeat = (count: number, body: () => void) => {
-    code.localGet(count).localSet(n);
-    code.block(() => {
-      code.localGet(n).i32Eqz().brIf(0);
-      code.loop(() => {
-        body();
-        code.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
-      });
-    });
-  };
+  const repeat = (count: number, body: () => void) => code.repeat(count, n, body);
   code.loop(() => {
     code.localGet(src).localSet(s).localGet(dst).localSet(d);
     repeat(groups, () => {
