@@ -1,6 +1,6 @@
 import type { Graph } from '../../ir/graph.ts';
 import { numel } from '../../ir/shape.ts';
-import type { Tensor } from '../cpu/tensor.ts';
+import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
 
@@ -241,8 +241,11 @@ export class GpuRuntime {
     for (const p of graph.inputs) {
       const t = inputs.get(p.name);
       if (t === undefined) throw new Error(`missing value for graph input '${p.name}'`);
-      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+      // f64 values go through a pooled f32 array (writeBuffer copies at once): a fresh 256 KiB array per
+      // input per run kept the collector busy (a 256-wide layer Jacobian spent 15% of its time in GC).
+      const data = t.data instanceof Float32Array ? t.data : toDType(t, 'f32').data;
       device.queue.writeBuffer(bufferOf(p.id), 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+      if (data !== t.data) release(data);
     }
 
     const timing = profile ? this.timingOf(plan, cached) : null;
