@@ -483,6 +483,7 @@ describe('WebAssembly GEMM on helper threads', () => {
 
   it('starts min(4, cores) - 1 helpers on a shared memory, and they take jobs', async () => {
     for (const dtype of ['f32', 'f64'] as const) {
+      setGemmThreads(Infinity); // and the sharing policy starts over, however busy the machine was
       const threads = threadsFor(dtype);
       expect(threads, `${dtype}: a shared-memory kernel in Node`).not.toBeNull();
       expect(await threads!.warmUp(), `${dtype}: helpers ready`).toBe(cores - 1);
@@ -498,7 +499,7 @@ describe('WebAssembly GEMM on helper threads', () => {
     const p = randomProduct(300, 700, 90, false, true, 12, 'f32');
     setGemmThreads(1);
     const alone = Array.from(run(wasmOnly, p, 'f32'));
-    setGemmThreads(Infinity);
+    setGemmThreads(Infinity); // the sharing policy starts over too: the next product is shared
     // Two heads-ups, then longer than the helpers spin for: they go back to waiting.
     threads.prepare();
     threads.prepare();

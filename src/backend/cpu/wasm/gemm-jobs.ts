@@ -143,14 +143,16 @@ export function placeTable(ints: Int32Array, at: number, t: CallTable): void {
  * (callTargets), until none is left: each thread sharing the table claims its next job from the counter
  * after the calls, so a thread that starts late or is slowed down (a busy core) leaves its jobs to the
  * others rather than holding them up. Helper threads run the same loop (threads.ts, HELPER_SOURCE),
- * written there as plain JavaScript.
+ * written there as plain JavaScript. Returns how many jobs this thread ran.
  */
-export function runCalls(targets: ReturnType<typeof callTargets>, ints: Int32Array, table: number, jobs: number, perJob: number): void {
+export function runCalls(targets: ReturnType<typeof callTargets>, ints: Int32Array, table: number, jobs: number, perJob: number): number {
   const counter = table + jobs * perJob * CALL_WORDS;
-  for (let job = Atomics.add(ints, counter, 1); job < jobs; job = Atomics.add(ints, counter, 1)) {
+  let ran = 0;
+  for (let job = Atomics.add(ints, counter, 1); job < jobs; job = Atomics.add(ints, counter, 1), ran++) {
     for (let r = 0; r < perJob; r++) {
       const o = table + (job * perJob + r) * CALL_WORDS;
       targets[ints[o + FUNCTION_WORD]](ints[o], ints[o + 1], ints[o + 2], ints[o + 3], ints[o + 4], ints[o + 5], ints[o + 6], ints[o + 7], ints[o + 8], ints[o + 9]);
     }
   }
+  return ran;
 }

@@ -137,7 +137,8 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const nTiles = Np / NR;
   const rowBlockTiles = Math.max(1, Math.floor(MC / MR));
   // Wake the helpers now: they are up by the time the operands are copied in.
-  const threads = shared ? threadsFor(dtype) : null;
+  const helpers = shared ? threadsFor(dtype) : null;
+  const threads = helpers?.sharing() === true ? helpers : null;
   threads?.prepare();
   const calls = gemmCalls({
     aStart, bStart, cStart, K, kc: KC, mTiles, nTiles, rowBlockTiles,
@@ -191,7 +192,7 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   packPanels(mem, aStart + fullA * MR * K, narrowA ? mem64 : mem, srcA + fullA * MR * aStride, M - fullA * MR, K, aStride, aKStride, MR);
   packPanels(mem, bStart + fullB * NR * K, narrowB ? mem64 : mem, srcB + fullB * NR * bStride, N - fullB * NR, K, bStride, bKStride, NR);
 
-  if (threads !== null) threads.run(targets, table, calls.jobs, calls.perJob);
+  if (threads !== null) threads.run(targets, table, calls.jobs, calls.perJob, true);
   else runCalls(targets, ints, table, calls.jobs, calls.perJob);
 
   for (let i = 0; i < M; i++) c.set(mem.subarray(cStart + i * Np, cStart + i * Np + N), cOffset + i * N);

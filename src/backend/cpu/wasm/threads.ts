@@ -6,6 +6,7 @@
 // cannot start, everything runs on the calling thread. The engine runs in a worker, so the playground
 // gets threads when the page is served cross-origin isolated (vite.config.ts sets the headers).
 import { CALL_WORDS, CALLABLE, FUNCTION_WORD, runCalls, type callTargets } from './gemm-jobs.ts';
+import { SharingPolicy, sharingPaid } from './sharing-policy.ts';
 
 /**
  * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
@@ -115,15 +116,25 @@ function initialLimit(): number {
 
 let limit = initialLimit();
 
+/**
+ * Whether sharing has been paying lately (sharing-policy.ts): one verdict for every kernel's helpers, since
+ * they compete for the same cores.
+ */
+const policy = new SharingPolicy();
+
 /** Threads a large product is shared among (the caller and its helpers), once the helpers are up. */
 export function threadsWanted(): number {
   return Math.max(1, Math.min(MAX_THREADS, cores(), limit));
 }
 
-/** Caps the threads a GEMM may use (1 = the calling thread only); returns the previous cap. Tests and benchmarks use it. */
+/**
+ * Caps the threads a GEMM may use (1 = the calling thread only); returns the previous cap. Tests and
+ * benchmarks use it. The sharing policy starts over, so the next large product is shared.
+ */
 export function setGemmThreads(n: number): number {
   const previous = limit;
   limit = Math.max(1, Math.floor(n));
+  policy.reset();
   return previous;
 }
 
@@ -194,13 +205,19 @@ export class GemmThreads {
     }
   }
 
+  /** Whether products should be shared now: false for a while after sharing stopped paying (sharing-policy.ts). */
+  sharing(): boolean {
+    return limit > 1 && policy.allows(performance.now());
+  }
+
   /**
    * Runs the `jobs` jobs of the call table at int32 word `table` of the kernel's memory (gemm-jobs.ts) on
    * this thread and the ready helpers, each claiming its next job as it finishes one (runCalls), and
    * returns when every one is done. With no helper ready (they start asynchronously) this thread runs
-   * them all.
+   * them all. With `judge`, whether sharing paid is recorded (see sharing()); packing runs are too short to
+   * tell.
    */
-  run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number): void {
+  run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number, judge = false): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
     this.lastHelpers = helpers.length;
     const seq = ++this.seq;
@@ -209,7 +226,9 @@ export class GemmThreads {
       Atomics.store(h.control, SEQ, seq);
       Atomics.notify(h.control, SEQ);
     });
-    runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob);
+    const started = performance.now();
+    const mine = runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob);
+    const mineMs = performance.now() - started;
     for (const h of helpers) {
       const start = performance.now();
       // Wait on the value the loop saw: loading it again for the wait could read this run's own `seq`,
@@ -218,6 +237,10 @@ export class GemmThreads {
         Atomics.wait(h.control, DONE, done, 1000);
         if (performance.now() - start > HELPER_TIMEOUT_MS) throw new Error('a GEMM helper thread stopped responding');
       }
+    }
+    if (judge && helpers.length > 0) {
+      const now = performance.now();
+      policy.record(sharingPaid(jobs, mine, mineMs, now - started), now);
     }
   }
 
