@@ -6,7 +6,7 @@
 // cannot start, everything runs on the calling thread. The engine runs in a worker, so the playground
 // gets threads when the page is served cross-origin isolated (vite.config.ts sets the headers).
 import { CALL_WORDS, CALLABLE, FUNCTION_WORD, runCalls, type callTargets } from './gemm-jobs.ts';
-import { SharingPolicy, sharingPaid } from './sharing-policy.ts';
+import { SharingPolicy, sharingHurt } from './sharing-policy.ts';
 
 /**
  * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
@@ -205,7 +205,7 @@ export class GemmThreads {
     }
   }
 
-  /** Whether products should be shared now: false for a while after sharing stopped paying (sharing-policy.ts). */
+  /** Whether products should be shared now: false for a while after sharing made them slower (sharing-policy.ts). */
   sharing(): boolean {
     return limit > 1 && policy.allows(performance.now());
   }
@@ -214,8 +214,8 @@ export class GemmThreads {
    * Runs the `jobs` jobs of the call table at int32 word `table` of the kernel's memory (gemm-jobs.ts) on
    * this thread and the ready helpers, each claiming its next job as it finishes one (runCalls), and
    * returns when every one is done. With no helper ready (they start asynchronously) this thread runs
-   * them all. With `judge`, whether sharing paid is recorded (see sharing()); packing runs are too short to
-   * tell.
+   * them all. With `judge`, whether sharing made the run slower is recorded (see sharing()); packing runs
+   * are too short to tell.
    */
   run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number, judge = false): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
@@ -240,7 +240,7 @@ export class GemmThreads {
     }
     if (judge && helpers.length > 0) {
       const now = performance.now();
-      policy.record(sharingPaid(jobs, mine, mineMs, now - started), now);
+      policy.record(sharingHurt(jobs, mine, mineMs, now - started), now);
     }
   }
 
