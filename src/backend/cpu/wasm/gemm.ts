@@ -61,7 +61,8 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 /**
  * The kernel of C's dtype. Operands of the other dtype are converted on their way into its memory: f32
  * widens to f64 exactly, and f64 is packed into f32 panels by packAFromF64 / packBFromF64, which round
- * as `new Float32Array(f64)` does (operands of a matvec are converted in JS first).
+ * as `new Float32Array(f64)` does; the matrix of a matrix–vector product is rounded by narrowRows as it
+ * is placed (residents.ts), and its vector in JS (withDType).
  */
 const kernelDType = (c: FloatArray): DType => (c instanceof Float64Array ? 'f64' : 'f32');
 
@@ -71,8 +72,9 @@ const narrowed = (dtype: DType, x: FloatArray) => dtype === 'f32' && x instanceo
 const align8 = (byte: number) => Math.ceil(byte / 8) * 8;
 
 /**
- * `use(x)`, with x's `count` values converted to f32 first when they are f64 for the f32 kernel (the matvec
- * kernel reads its operands unpacked), into a pooled array handed back afterwards (tensor.ts).
+ * `use(x)`, with x's `count` values converted to f32 first when they are f64 for the f32 kernel (the vector
+ * of a matrix–vector product, which its kernel reads unpacked), into a pooled array handed back
+ * afterwards (tensor.ts).
  */
 function withDType<T>(dtype: DType, x: GemmOperand, count: number, use: (x: GemmOperand) => T): T {
   if (!narrowed(dtype, x.data)) return use(x);
@@ -125,7 +127,7 @@ export function wasmGemm(M: number, N: number, K: number, a: GemmOperand, b: Gem
   const aStart = free;
   const bStart = aStart + Mp * K;
   const cStart = bStart + Np * K;
-  // A or B in f64 for the f32 kernel outside a pass is copied as it is (8 bytes a value) to `rawA64` or
+  // A or B in f64 for the f32 kernel, unless resident, is copied as it is (8 bytes a value) to `rawA64` or
   // `rawB64` instead, in the space after the tables, and packed from there (see kernelDType).
   const [narrowA, narrowB] = [residentA === null && narrowed(dtype, a.data), residentB === null && narrowed(dtype, b.data)];
   const [copyA, copyB] = [residentA === null && !narrowA, residentB === null && !narrowB];

@@ -88,7 +88,7 @@ export function placeMatrix(kernel: GemmKernelExports, dtype: DType, src: GemmOp
   const end = from + rows * stride;
   const narrowing = dtype === 'f32' && src.data instanceof Float64Array;
   // The f64 rows wait in the space after the matrix to be rounded (see narrowThrough).
-  const staging = narrowing ? Math.max(NARROW_CHUNK, width) * 2 : 0;
+  const staging = narrowing ? Math.max(NARROW_CHUNK, width) * 2 + 2 : 0; // f32 elements, from an 8-byte boundary
   if (!ensureMemory(kernel, (end + Math.max(reserve, staging)) * bytes)) return null;
   if (narrowing) narrowThrough(kernel, src, rows, width, stride, from, end);
   else copyPaddedRows(dtype === 'f32' ? new Float32Array(kernel.memory.buffer) : new Float64Array(kernel.memory.buffer), src, rows, width, stride, from);

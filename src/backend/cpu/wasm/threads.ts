@@ -11,6 +11,10 @@ import { SharingPolicy, sharingHurt } from './sharing-policy.ts';
 /**
  * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
  * where the call table (gemm-jobs.ts) that the caller wrote into the kernel's memory is, and its size.
+ * Generations of runs are even and heads-ups (GemmThreads.prepare) odd, so a helper tells them apart by
+ * the generation alone: it reads the table's place only for a run, whose values the caller does not
+ * change until the helper reports it done. (Marking a heads-up by zero jobs let a helper slow to wake
+ * read the jobs of the run after it with the job size of the run before.)
  */
 const SEQ = 0;
 const DONE = 1;
@@ -49,7 +53,7 @@ function start({ module, memory, control }) {
     const seq = Atomics.load(control, ${SEQ});
     if (seq < 0) return;
     seen = seq;
-    if (control[${JOBS}] === 0) {
+    if (seq % 2 === 1) {
       // A heads-up (prepare): the jobs follow once the caller has packed the operands.
       spinWhile(control, seq);
       continue;
@@ -197,9 +201,8 @@ export class GemmThreads {
    */
   prepare(): void {
     if (limit <= 1) return;
-    const seq = ++this.seq;
+    const seq = (this.seq += this.seq % 2 === 0 ? 1 : 2); // odd: a heads-up (see SEQ)
     for (const h of this.ready().slice(0, limit - 1)) {
-      h.control[JOBS] = 0;
       Atomics.store(h.control, SEQ, seq);
       Atomics.notify(h.control, SEQ);
     }
@@ -220,7 +223,7 @@ export class GemmThreads {
   run(targets: ReturnType<typeof callTargets>, table: number, jobs: number, perJob: number, judge = false): void {
     const helpers = jobs > 1 && limit > 1 ? this.ready().slice(0, Math.min(limit, jobs) - 1) : [];
     this.lastHelpers = helpers.length;
-    const seq = ++this.seq;
+    const seq = (this.seq += this.seq % 2 === 0 ? 2 : 1); // even: a run (see SEQ)
     helpers.forEach((h) => {
       h.control.set([table, jobs, perJob], TABLE);
       Atomics.store(h.control, SEQ, seq);
