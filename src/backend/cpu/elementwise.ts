@@ -103,14 +103,17 @@ export function mapArithmetic(a: Tensor, b: Tensor, outShape: Shape, dtype: DTyp
 export function isColumnOf(t: Tensor, outShape: Shape): boolean {
   const last = outShape[outShape.length - 1];
   if (outShape.length === 0 || last <= 1 || t.data.length !== numel(outShape) / last) return false;
-  const core = t.shape.slice(Math.max(0, t.shape.findIndex((d) => d !== 1)));
+  const core = withoutLeadingOnes(t.shape);
   return core[core.length - 1] === 1 && shapesEqual(core.slice(0, -1), outShape.slice(outShape.length - core.length, -1));
 }
+
+/** `shape` from its first dim that is not 1 (broadcasting adds and ignores leading 1s); all of it if every dim is 1. */
+const withoutLeadingOnes = (shape: Shape): Shape => shape.slice(Math.max(0, shape.findIndex((d) => d !== 1)));
 
 /** Whether `t` (leading 1s aside) is the trailing dims of `outShape`, so broadcasting repeats it whole. */
 function repeatsDownLeadingDims(t: Tensor, outShape: Shape): boolean {
   if (t.data.length <= 1) return false;
-  const core = t.shape.slice(t.shape.findIndex((d) => d !== 1));
+  const core = withoutLeadingOnes(t.shape);
   return shapesEqual(core, outShape.slice(outShape.length - core.length));
 }
 
