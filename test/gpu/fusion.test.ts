@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { compileOrThrow, listKernels, randomValues, type Program } from '../../src/index.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
+import { ELEMENTWISE_LANES } from '../../src/backend/webgpu/emit.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
@@ -52,7 +53,8 @@ describe('fusion: kernels planned for small programs (no device needed)', () => 
     // W x and W ẋ share one dispatch (matvec-rows-pair.wgsl).
     expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise', 'matvec']);
     expect(alone[0].label).toContain('two vectors');
-    expect(alone[1].code.match(/gl_tanh\(/g)).toHaveLength(2); // the helper's definition and one call
+    // The helper's definition and one call per element (each invocation computes ELEMENTWISE_LANES).
+    expect(alone[1].code.match(/gl_tanh\(/g)).toHaveLength(1 + ELEMENTWISE_LANES);
     // With the gradient, the elementwise steps on each side of the reductions share a kernel each.
     const both = listKernels(p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] })).kernels.map((k) => k.label);
     expect(both.map((l) => l.split(' ')[0])).toEqual(['matvec', 'elementwise', 'reduce', 'reduce', 'elementwise', 'matvec', 'matvec']);

