@@ -74,6 +74,8 @@ const COMPONENTS = ['x', 'y', 'z', 'w'];
 interface LaneIndex {
   readonly base: string;
   readonly lane: number;
+  /** base / 4: the vec4 that holds the four elements. */
+  readonly quad: string;
 }
 
 /**
@@ -122,7 +124,7 @@ class Fusion {
     const names = COMPONENTS.map((_, lane) => `e${lane}`);
     names.forEach((name, lane) => {
       this.lines.push(`let ${name} = ${lane === 0 ? `${ELEMENTWISE_LANES}u * ${q}` : `e0 + ${lane}u`};`);
-      this.lanes.set(name, { base: 'e0', lane });
+      this.lanes.set(name, { base: 'e0', lane, quad: q });
     });
     return names;
   }
@@ -163,7 +165,7 @@ class Fusion {
     const lane = this.lanes.get(index);
     if (lane !== undefined) {
       this.quadLeaves.add(id);
-      return `${this.once(`${name}_${lane.base}`, `${name}[${lane.base} / ${ELEMENTWISE_LANES}u]`)}.${COMPONENTS[lane.lane]}`;
+      return `${this.once(`${name}_${lane.base}`, `${name}[${lane.quad}]`)}.${COMPONENTS[lane.lane]}`;
     }
     this.scalarLeaves.add(id);
     const read = this.declaredQuad.has(id) ? `${name}[${index} / ${ELEMENTWISE_LANES}u][${index} % ${ELEMENTWISE_LANES}u]` : `${name}[${index}]`;
@@ -201,7 +203,7 @@ class Fusion {
     if (strides[last] !== 1 || !aligned) return this.affine(index, node, argShape);
     const base = this.affine(lane.base, node, argShape);
     const name = lane.lane === 0 ? base : this.once(`${base}+${lane.lane}`, `${base} + ${lane.lane}u`);
-    this.lanes.set(name, { base, lane: lane.lane });
+    this.lanes.set(name, { base, lane: lane.lane, quad: this.once(`${base}/4`, `${base} / ${ELEMENTWISE_LANES}u`) });
     return name;
   }
 
