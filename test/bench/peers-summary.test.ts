@@ -143,11 +143,13 @@ describe('barChecks', () => {
     expect(checks.map((c) => [c.goal.split(':')[0], c.values, c.met])).toEqual([
       ['Jacobians and batched JVP/VJP, w ≥ 256', [1.5, 3], 1],
       ['GEMM', [1.25], 1],
+      ['Every task and width', [0.2, 1.5, 0.4, 3, 1.25], 3],
       ['VJP / primal (k = 1) ≤ 3', [2.5], 1],
     ]);
     expect(checks.map(describeCheck)).toEqual([
       'Jacobians and batched JVP/VJP, w ≥ 256: best peer / ours ≥ 2: met in 1 of 2 (1.50–3.00)',
       'GEMM: fastest peer / ours ≥ 1: met (1.25–1.25)',
+      'Every task and width: best peer / ours ≥ 1: met in 3 of 5 (0.200–3.00)',
       'VJP / primal (k = 1) ≤ 3: met (2.50–2.50)',
     ]);
     expect(barChecks(rows, 'webgpu')).toEqual([]);
