@@ -508,6 +508,33 @@ describe('WebAssembly GEMM on helper threads', () => {
     expect(threads.lastHelpers).toBe(cores - 1);
   });
 
+  it.skipIf(cores < 2)('a helper that traps in a job fails the product at once, not after the time-out, and is replaced', async () => {
+    setGemmThreads(Infinity);
+    const threads = threadsFor('f32')!;
+    const kernel = kernelFor('f32')!;
+    expect(await threads.warmUp()).toBe(cores - 1);
+    expect(ensureMemory(kernel, 1 << 20)).toBe(true);
+    // Packing calls that read far past the end of the kernel's memory: a trap on whichever thread runs one.
+    // The caller is given calls that only wait, so the helpers claim jobs too and meet the trap.
+    const beyond = kernel.memory.buffer.byteLength + (1 << 20);
+    const table = packCalls([{ fn: 'packA', src: beyond, dst: 4096, panels: 8, K: 4, strideBytes: 4, kStrideBytes: 64, panelSrcBytes: 16, panelDstBytes: 256 }], 8);
+    const at = 1 << 16; // an int32 word in the kernel's memory that nothing else uses during the test
+    placeTable(new Int32Array(kernel.memory.buffer), at, table);
+    const waiting = CALLABLE.map(() => () => {
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+    });
+    expect(() => threads.run(waiting, at, table.jobs, table.perJob)).toThrow(/helper thread failed/);
+    // The dead helper is replaced: the next product is shared again, with the bits of one thread.
+    expect(await threads.warmUp()).toBe(cores - 1);
+    const p = randomProduct(300, 700, 90, false, true, 13, 'f32');
+    setGemmThreads(1);
+    const alone = Array.from(run(wasmOnly, p, 'f32'));
+    setGemmThreads(Infinity);
+    expect(Array.from(run(wasmOnly, p, 'f32'))).toEqual(alone);
+    expect(threads.lastHelpers).toBe(cores - 1);
+  });
+
   it('GRADIENT_LAB_THREADS caps the threads, and the CPU backend says how many it uses', async () => {
     expect(threadsWanted()).toBe(cores);
     expect(cpuBackend.description).toBe(`CPU (interpreter, WebAssembly SIMD GEMM on ${cores} thread${cores === 1 ? '' : 's'})`);

@@ -9,7 +9,8 @@ import { CALL_WORDS, CALLABLE, FUNCTION_WORD, runCalls, type callTargets } from 
 import { SharingPolicy, sharingHurt } from './sharing-policy.ts';
 
 /**
- * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness, then
+ * Words of a helper's control block: the generation to run (-1: exit), the last one done, readiness (1
+ * ready, FAILED once it has died), then
  * where the call table (gemm-jobs.ts) that the caller wrote into the kernel's memory is, and its size.
  * Generations of runs are even and heads-ups (GemmThreads.prepare) odd, so a helper tells them apart by
  * the generation alone: it reads the table's place only for a run, whose values the caller does not
@@ -23,6 +24,8 @@ const TABLE = 3;
 const JOBS = 4;
 const PER_JOB = 5;
 const CONTROL_WORDS = 6;
+/** READY of a helper that has died (a trap in a job, or its worker's error or exit): it is replaced. */
+const FAILED = -1;
 
 /**
  * How long a helper spins for its next jobs before it sleeps: after a heads-up (GemmThreads.prepare), and
@@ -44,6 +47,16 @@ const HELPER_TIMEOUT_MS = 60_000;
  */
 const HELPER_SOURCE = `"use strict";
 function start({ module, memory, control }) {
+  try {
+    serve(module, memory, control);
+  } catch (err) {
+    // Say so before the worker ends, so that a caller waiting for this helper's share stops at once.
+    Atomics.store(control, ${READY}, ${FAILED});
+    Atomics.notify(control, ${DONE});
+    throw err;
+  }
+}
+function serve(module, memory, control) {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const targets = ${JSON.stringify(CALLABLE)}.map((name) => exports[name]);
   Atomics.store(control, ${READY}, 1);
@@ -85,6 +98,8 @@ interface Helper {
   readonly control: Int32Array<SharedArrayBuffer>;
   readonly stop: () => void;
 }
+
+const failed = (h: Helper) => Atomics.load(h.control, READY) === FAILED;
 
 type NodeProcess = { versions?: { node?: string }; env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
 const nodeProcess = (globalThis as { process?: NodeProcess }).process;
@@ -150,11 +165,18 @@ function spawn(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper |
       const { Worker } = nodeProcess!.getBuiltinModule!('node:worker_threads') as typeof import('node:worker_threads');
       const worker = new Worker(HELPER_SOURCE, { eval: true });
       worker.unref(); // helpers never keep a process alive
+      // Listened to, a helper's error cannot end the process (an unheard 'error' event throws in Node).
+      worker.on('error', () => markFailed(control));
+      worker.on('exit', () => markFailed(control));
       worker.postMessage(message);
       return { control, stop: () => void worker.terminate() };
     }
     const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
     const worker = new Worker(url, { name: 'gradient-lab-gemm' });
+    worker.onerror = (event) => {
+      event.preventDefault();
+      markFailed(control);
+    };
     worker.postMessage(message);
     return {
       control,
@@ -168,7 +190,12 @@ function spawn(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper |
   }
 }
 
-/** The helpers of one kernel (one module and memory): started on first use, then kept. */
+function markFailed(control: Int32Array<SharedArrayBuffer>): void {
+  Atomics.store(control, READY, FAILED);
+  Atomics.notify(control, DONE);
+}
+
+/** The helpers of one kernel (one module and memory): started on first use, then kept (a failed one replaced). */
 export class GemmThreads {
   private helpers: Helper[] | null = null;
   private seq = 0;
@@ -182,7 +209,7 @@ export class GemmThreads {
     this.ready();
   }
 
-  /** Helpers that have started and are waiting for work. */
+  /** Helpers that have started and are waiting for work; a helper that died is replaced by a new one. */
   private ready(): Helper[] {
     if (this.helpers === null) {
       const wanted = Math.min(MAX_THREADS, cores()) - 1; // not capped by `limit`, which can be raised later
@@ -191,6 +218,12 @@ export class GemmThreads {
         const h = spawn(this.module, this.memory);
         if (h !== null) this.helpers.push(h);
       }
+    } else if (this.helpers.some(failed)) {
+      this.helpers = this.helpers.flatMap((h) => {
+        if (!failed(h)) return [h];
+        h.stop();
+        return [spawn(this.module, this.memory)].filter((n): n is Helper => n !== null);
+      });
     }
     return this.helpers.filter((h) => Atomics.load(h.control, READY) === 1);
   }
@@ -230,21 +263,42 @@ export class GemmThreads {
       Atomics.notify(h.control, SEQ);
     });
     const started = performance.now();
-    const mine = runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob);
+    let mine = 0;
+    try {
+      mine = runCalls(targets, new Int32Array(this.memory.buffer), table, jobs, perJob);
+    } catch (err) {
+      // Helpers may still be running jobs of this table: the next product must not overwrite it under them.
+      this.waitFor(helpers, seq, false);
+      throw err;
+    }
     const mineMs = performance.now() - started;
+    this.waitFor(helpers, seq, true);
+    if (judge && helpers.length > 0) {
+      const now = performance.now();
+      policy.record(sharingHurt(jobs, mine, mineMs, now - started), now);
+    }
+  }
+
+  /**
+   * Waits until each helper has finished run `seq` or died; with `report`, throws if one died (its jobs
+   * are then not done), after the others have finished.
+   */
+  private waitFor(helpers: readonly Helper[], seq: number, report: boolean): void {
+    let died = false;
     for (const h of helpers) {
       const start = performance.now();
       // Wait on the value the loop saw: loading it again for the wait could read this run's own `seq`,
       // stored (and notified) since, and then sleep out the whole timeout (seen: 1 s stalls).
       for (let done = Atomics.load(h.control, DONE); done !== seq; done = Atomics.load(h.control, DONE)) {
+        if (failed(h)) {
+          died = true;
+          break;
+        }
         Atomics.wait(h.control, DONE, done, 1000);
         if (performance.now() - start > HELPER_TIMEOUT_MS) throw new Error('a GEMM helper thread stopped responding');
       }
     }
-    if (judge && helpers.length > 0) {
-      const now = performance.now();
-      policy.record(sharingHurt(jobs, mine, mineMs, now - started), now);
-    }
+    if (died && report) throw new Error('a GEMM helper thread failed while running its share of a product, which is therefore incomplete (it is replaced for the next one)');
   }
 
   /** Stops the helpers (tests; a process exits without it, since helpers are unref'd). */
