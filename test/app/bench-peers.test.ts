@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { PeerRow } from '../../src/bench/peers/report.ts';
 import { plannedSystems, peersPlan } from '../../src/app/engine/peers-task.ts';
 import { lineLabel, peerChartData, peerLines, peersCsv } from '../../src/app/views/bench-peers-data.ts';
+import { seriesName } from '../../src/app/views/bench-peers-charts.ts';
+import { SIDE_COLUMNS } from '../../src/bench/peers/summary.ts';
 
 const row = (over: Partial<PeerRow>): PeerRow => ({
   system: 'gradient-lab', device: 'webgpu', fn: 'layer', task: 'vjp', n: 8, m: 8, k: 4,
@@ -54,15 +56,25 @@ describe('peersCsv', () => {
   });
 });
 
+describe('the peers charts', () => {
+  it('name every column of a side differently, so that each series has its own legend entry', () => {
+    for (const { columns } of Object.values(SIDE_COLUMNS)) {
+      const names = columns.map(seriesName);
+      expect(new Set(names).size, names.join(', ')).toBe(columns.length);
+    }
+    expect(SIDE_COLUMNS.cpu.columns.map(seriesName)).toEqual(['ours', 'jax-js', 'jax-js, by hand', 'TF.js', 'TF.js, JavaScript']);
+  });
+});
+
 describe('the peers plan', () => {
-  it('runs ours first on each side, then each peer on its device, for every task', () => {
+  it('runs ours first on each side, then each peer on its devices (TF.js on wasm and cpu on the CPU side), for every task', () => {
     const spec = { widths: [8], tasks: ['vjp', 'gemm'] as const, sides: ['cpu', 'webgpu'] as const, peers: ['jax-js', 'tfjs'] as const, repeats: 1 };
     expect(plannedSystems(spec).map((s) => `${s.system} ${s.device}`)).toEqual([
-      'gradient-lab cpu', 'jax-js wasm', 'tfjs wasm', 'gradient-lab webgpu', 'jax-js webgpu', 'tfjs webgpu',
+      'gradient-lab cpu', 'jax-js wasm', 'tfjs wasm', 'tfjs cpu', 'gradient-lab webgpu', 'jax-js webgpu', 'tfjs webgpu',
     ]);
     const plan = peersPlan({ ...spec, tasks: [...spec.tasks], sides: [...spec.sides], peers: [...spec.peers] });
-    // vjp: layer and mlp at k = 1 and 8; gemm once: 5 tasks × 6 systems.
-    expect(plan).toHaveLength(30);
+    // vjp: layer and mlp at k = 1 and 8; gemm once: 5 tasks × 7 systems.
+    expect(plan).toHaveLength(35);
     expect(plan.every((u) => u.work > 0 && u.backend === (u.device === 'webgpu' ? 'webgpu' : 'cpu'))).toBe(true);
   });
 });

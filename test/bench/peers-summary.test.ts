@@ -5,8 +5,8 @@ import { checkAnswer, measureTask, RELATIVE_TOLERANCE } from '../../src/bench/pe
 import { oursOn, referenceAnswer } from '../../src/bench/peers/ours.ts';
 import type { PeerRow } from '../../src/bench/peers/report.ts';
 import { barChecks, describeCheck } from '../../src/bench/peers/bar.ts';
-import { cellMs, sideLines } from '../../src/bench/peers/summary.ts';
-import { sideOf, unavailableSystem, type PeerSystem } from '../../src/bench/peers/system.ts';
+import { cellMs, SIDE_COLUMNS, sideLines } from '../../src/bench/peers/summary.ts';
+import { peerDevices, sideOf, unavailableSystem, type PeerSystem } from '../../src/bench/peers/system.ts';
 import { peerTasks, taskInputs } from '../../src/bench/peers/tasks.ts';
 
 const row = (over: Partial<PeerRow>): PeerRow => ({
@@ -93,6 +93,7 @@ describe('sideLines', () => {
     row({ system: 'jax-js', device: 'wasm', formulation: 'jit(vjp) slower', ms: 5 }),
     row({ system: 'jax-js', device: 'wasm', formulation: 'jit(hand-written VJP)', manual: true, ms: 1 }),
     row({ system: 'tfjs', device: 'wasm', formulation: 'tf.grad', ms: null, maxAbsDiff: 1, note: 'wrong answer (max |Δ| 1 > tolerance 1e-4)' }),
+    row({ system: 'tfjs', device: 'cpu', formulation: 'tf.grad', ms: 8 }),
     row({ system: 'gradient-lab', device: 'webgpu', ms: 4 }),
     row({ system: 'tfjs', device: 'webgpu', formulation: null, ms: null, note: 'not supported: no JVP' }),
     row({ task: 'primal', ms: 1 }),
@@ -102,18 +103,29 @@ describe('sideLines', () => {
     const cpu = sideLines(rows, 'cpu');
     expect(cpu.map((l) => l.task)).toEqual(['primal', 'vjp']);
     const vjp = cpu[1];
-    expect(vjp.cells.map(cellMs)).toEqual([2, 3, 1, null]);
-    expect(vjp.cells.map((c) => c.verdict)).toEqual(['timed', 'timed', 'timed', 'wrong']);
+    // Ours, jax-js (AD, by hand), TF.js on wasm, TF.js on cpu: one system on two devices is two cells.
+    expect(vjp.cells.map(cellMs)).toEqual([2, 3, 1, null, 8]);
+    expect(vjp.cells.map((c) => c.verdict)).toEqual(['timed', 'timed', 'timed', 'wrong', 'timed']);
     expect(vjp.cells[3].notes).toEqual(['tf.grad: wrong answer (max |Δ| 1 > tolerance 1e-4)']);
-    expect(vjp.ratios).toEqual([1.5, 0.5, null]);
+    expect(vjp.ratios).toEqual([1.5, 0.5, null, 4]);
 
     const [gpu] = sideLines(rows, 'webgpu');
     expect(gpu.cells.map((c) => c.verdict)).toEqual(['timed', 'absent', 'absent', 'unsupported']);
     expect(gpu.cells[3].notes).toEqual(['not supported: no JVP']);
   });
 
-  it('maps devices to sides', () => {
+  it('maps devices to sides, and runs TF.js on both its WebAssembly and its JavaScript backend on the CPU side', () => {
     expect([sideOf('cpu'), sideOf('wasm'), sideOf('webgpu')]).toEqual(['cpu', 'cpu', 'webgpu']);
+    expect(peerDevices('tfjs', ['cpu'])).toEqual(['wasm', 'cpu']);
+    expect(peerDevices('tfjs', ['webgpu', 'cpu'])).toEqual(['wasm', 'cpu', 'webgpu']);
+    expect(peerDevices('jax-js', ['cpu', 'webgpu'])).toEqual(['wasm', 'webgpu']);
+    expect(peerDevices('jax-js', [])).toEqual([]);
+    // Every peer device has a column on its side.
+    for (const peer of ['jax-js', 'tfjs'] as const) {
+      for (const device of peerDevices(peer, ['cpu', 'webgpu'])) {
+        expect(SIDE_COLUMNS[sideOf(device)].columns.some((c) => c.system === peer && c.device === device), `${peer} ${device}`).toBe(true);
+      }
+    }
   });
 });
 

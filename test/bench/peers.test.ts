@@ -17,7 +17,7 @@ async function bench(argv: string[]): Promise<{ code: number; stdout: string; st
 }
 
 const ROW_KEYS = ['system', 'device', 'fn', 'task', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'maxAbsDiff', 'scale', 'note', 'roundMs'];
-const SYSTEMS = [['gradient-lab', 'cpu'], ['gradient-lab', 'webgpu'], ['jax-js', 'wasm'], ['jax-js', 'webgpu'], ['tfjs', 'wasm'], ['tfjs', 'webgpu']];
+const SYSTEMS = [['gradient-lab', 'cpu'], ['gradient-lab', 'webgpu'], ['jax-js', 'wasm'], ['jax-js', 'webgpu'], ['tfjs', 'wasm'], ['tfjs', 'cpu'], ['tfjs', 'webgpu']];
 /** Notes that explain a missing time for a reason outside our control. */
 const EXPLAINED = /could not load|unavailable|found no|could not initialise|backend failed|not supported/;
 

@@ -60,8 +60,8 @@ describe('the Benchmark tab: compare with peers', () => {
     const repeats = section.querySelector<HTMLSelectElement>('select[name="peers-repeats"]')!;
     repeats.value = '1';
     repeats.dispatchEvent(new Event('change'));
-    const sides = gpu ? 2 : 1;
-    expect(section.textContent).toContain(`1 width × 2 tasks on ${3 * sides} systems`);
+    // The CPU side: ours, jax-js and TF.js on wasm, TF.js on its JavaScript backend; WebGPU: ours and both peers.
+    expect(section.textContent).toContain(`1 width × 2 tasks on ${4 + (gpu ? 3 : 0)} systems`);
 
     button(section, 'Run comparison').click();
     const status = () => section.querySelector('.peers-run [role="status"]')!.textContent ?? '';
@@ -82,7 +82,7 @@ describe('the Benchmark tab: compare with peers', () => {
     const names = header.split(',');
     expect(names).toEqual(['side', 'system', 'device', 'task', 'fn', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'max_abs_diff', 'scale', 'over_ours', 'note']);
     const rows = lines.map((l) => Object.fromEntries(fields(l).map((v, i) => [names[i], v])));
-    const systems = [['gradient-lab', 'cpu'], ['jax-js', 'wasm'], ['tfjs', 'wasm'], ...(gpu ? [['gradient-lab', 'webgpu'], ['jax-js', 'webgpu'], ['tfjs', 'webgpu']] : [])];
+    const systems = [['gradient-lab', 'cpu'], ['jax-js', 'wasm'], ['tfjs', 'wasm'], ['tfjs', 'cpu'], ...(gpu ? [['gradient-lab', 'webgpu'], ['jax-js', 'webgpu'], ['tfjs', 'webgpu']] : [])];
     for (const [system, device] of systems) {
       const mine = rows.filter((r) => r.system === system && r.device === device);
       expect(mine.length, `${system} on ${device} has rows`).toBeGreaterThan(0);
@@ -106,8 +106,10 @@ describe('the Benchmark tab: compare with peers', () => {
     const categories = 2 * 2 * 2; // jvp and vjp × layer and mlp × k = 1 and 8
     expect(time.data.labels).toHaveLength(categories);
     expect(time.data.labels).toContain('vjp layer w=8 k=8');
-    expect(time.data.datasets.map((d) => d.label)).toEqual(['ours', 'jax-js', 'jax-js, by hand', 'TF.js']);
-    expect(ratio.data.datasets.map((d) => d.label)).toEqual(['jax-js', 'jax-js, by hand', 'TF.js']);
+    // The CPU side has TF.js twice: on its WebAssembly backend and on its plain-JavaScript one.
+    const peerSeries = ['jax-js', 'jax-js, by hand', 'TF.js', ...(gpu ? [] : ['TF.js, JavaScript'])];
+    expect(time.data.datasets.map((d) => d.label)).toEqual(['ours', ...peerSeries]);
+    expect(ratio.data.datasets.map((d) => d.label)).toEqual(peerSeries);
     for (const d of time.data.datasets.slice(0, 3)) expect((d.data as (number | null)[]).every((v) => v !== null && v > 0)).toBe(true);
     expect(time.toBase64Image()).toMatch(/^data:image\/png;base64,/);
 

@@ -285,17 +285,18 @@ describe('Benchmark: compare with peers', () => {
     expect(await table.locator('td.verdict-timed').count()).toBe(16);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=0')).toBeGreaterThan(20);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=1')).toBeGreaterThan(20);
+    // CPU side: TF.js twice, on its WebAssembly and its plain-JavaScript backend.
     await peers.locator('select[name="peers-chart-side"]').selectOption('cpu');
     expect(await table.locator('caption').textContent()).toMatch(/^CPU/);
-    expect(await table.locator('td.verdict-timed').count()).toBe(16);
+    expect(await table.locator('td.verdict-timed').count()).toBe(20);
     await screenshot(page, '5-bench-peers');
 
     const [download] = await Promise.all([page.waitForEvent('download'), peers.getByRole('button', { name: 'Export CSV' }).click()]);
     expect(download.suggestedFilename()).toBe('gradient-lab-peers.csv');
     const rows = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
     expect(rows[0]).toMatch(/^side,system,device,task,fn,n,m,k,formulation,/);
-    // 4 VJP lines × (ours, jax-js twice, TF.js) × 2 sides.
-    expect(rows).toHaveLength(1 + 32);
+    // 4 VJP lines × (ours, jax-js twice, TF.js) × 2 sides, and TF.js on its JavaScript backend on the CPU side.
+    expect(rows).toHaveLength(1 + 32 + 4);
   });
 });
 

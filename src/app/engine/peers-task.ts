@@ -10,7 +10,7 @@ import { measureTask, RELATIVE_TOLERANCE } from '../../bench/peers/compare.ts';
 import { loadJax } from '../../bench/peers/jax.ts';
 import { oursOn } from '../../bench/peers/ours.ts';
 import type { PeerRow } from '../../bench/peers/report.ts';
-import { unavailableSystem, type DeviceName, type PeerSystem, type Side, type SystemName } from '../../bench/peers/system.ts';
+import { PEER_DEVICES, peerDevices, unavailableSystem, type DeviceName, type PeerSystem, type Side, type SystemName } from '../../bench/peers/system.ts';
 import { answerLength, peerTasks, type PeerTask, type TaskName } from '../../bench/peers/tasks.ts';
 import { loadTfjs } from '../../bench/peers/tfjs.ts';
 import { loadWebgpu } from '../../index.ts';
@@ -65,7 +65,7 @@ const policyFor = (repeats: number): MeasurePolicy => ({ repeats, minMs: 0, budg
 export function plannedSystems(spec: Pick<PeersSpec, 'sides' | 'peers'>): { system: SystemName; device: DeviceName; side: Side }[] {
   return spec.sides.flatMap((side) => [
     { system: 'gradient-lab' as const, device: side, side },
-    ...spec.peers.map((system) => ({ system, device: side === 'cpu' ? 'wasm' as const : 'webgpu' as const, side })),
+    ...spec.peers.flatMap((system) => PEER_DEVICES[system][side].map((device) => ({ system, device, side }))),
   ]);
 }
 
@@ -96,11 +96,12 @@ async function loadSystems(spec: PeersSpec): Promise<{ systems: PeerSystem[]; ad
       adapter = `unavailable: ${noGpu}`;
     }
   }
-  const devices = [...(spec.sides.includes('cpu') ? ['wasm' as const] : []), ...(spec.sides.includes('webgpu') && noGpu === null ? ['webgpu' as const] : [])];
-  if (devices.length > 0 && spec.peers.includes('jax-js')) loaded.push(...await loadJax(devices, { version: __PEER_VERSIONS__['@jax-js/jax'] }));
-  if (devices.length > 0 && spec.peers.includes('tfjs')) {
+  const sides = spec.sides.filter((s) => s === 'cpu' || noGpu === null);
+  const [jaxDevices, tfjsDevices] = [peerDevices('jax-js', sides), peerDevices('tfjs', sides)];
+  if (jaxDevices.length > 0 && spec.peers.includes('jax-js')) loaded.push(...await loadJax(jaxDevices, { version: __PEER_VERSIONS__['@jax-js/jax'] }));
+  if (tfjsDevices.length > 0 && spec.peers.includes('tfjs')) {
     const wasmPaths = { 'tfjs-backend-wasm.wasm': tfjsWasm, 'tfjs-backend-wasm-simd.wasm': tfjsWasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': tfjsWasmThreadedSimd };
-    loaded.push(...await loadTfjs(devices, { version: __PEER_VERSIONS__['@tensorflow/tfjs'], wasmPaths }));
+    loaded.push(...await loadTfjs(tfjsDevices, { version: __PEER_VERSIONS__['@tensorflow/tfjs'], wasmPaths }));
   }
   // In the plan's order; a WebGPU system without an adapter still gets rows, which say why they are empty.
   const systems = plannedSystems(spec).map(({ system, device }) => loaded.find((s) => s.system === system && s.device === device)

@@ -9,15 +9,19 @@ import type { BarSeries, PeerChartData } from './bench-peers-data.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LogarithmicScale, Legend, Title, Tooltip);
 
-/** A column's colour: ours blue, jax-js orange (by hand: reddish purple), TF.js bluish green. */
+/**
+ * A column's colour: ours blue, jax-js orange (by hand: reddish purple), TF.js bluish green (on its
+ * plain-JavaScript cpu backend: vermillion).
+ */
 function colourOf(column: Column): string {
   if (column.system === 'gradient-lab') return '#0072B2';
-  if (column.system === 'tfjs') return '#009E73';
+  if (column.system === 'tfjs') return column.device === 'cpu' ? '#D55E00' : '#009E73';
   return column.manual ? '#CC79A7' : '#E69F00';
 }
 
-/** "jax-js", "jax-js by hand", "TF.js", "ours". */
+/** "jax-js", "jax-js, by hand", "TF.js", "TF.js, JavaScript" (its cpu backend beside its wasm one), "ours". */
 export function seriesName(column: Column): string {
+  if (column.system === 'tfjs' && column.device === 'cpu') return 'TF.js, JavaScript';
   const name = column.system === 'gradient-lab' ? 'ours' : column.system === 'tfjs' ? 'TF.js' : 'jax-js';
   return column.manual ? `${name}, by hand` : name;
 }

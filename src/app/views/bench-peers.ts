@@ -6,7 +6,7 @@ import { Footnotes, num } from '../../bench/table.ts';
 import { barChecks, describeCheck } from '../../bench/peers/bar.ts';
 import { SIDE_COLUMNS, type Line } from '../../bench/peers/summary.ts';
 import type { PeerRow } from '../../bench/peers/report.ts';
-import type { Side } from '../../bench/peers/system.ts';
+import { peerDevices, type Side } from '../../bench/peers/system.ts';
 import { cellText } from '../../bench/peers/table.ts';
 import { TASKS, type TaskName } from '../../bench/peers/tasks.ts';
 import type { AppContext } from '../context.ts';
@@ -133,7 +133,8 @@ export function peersSection(ctx: AppContext): PeersSection {
       return;
     }
     const big = Math.max(...spec.widths) >= 512;
-    const systems = spec.sides.length * (1 + spec.peers.length);
+    // Ours on each side, and each peer on each of its devices there (TF.js has two on the CPU side).
+    const systems = spec.sides.length + spec.peers.reduce((sum, peer) => sum + peerDevices(peer, spec.sides).length, 0);
     planCount.textContent = `${spec.widths.length} width${spec.widths.length === 1 ? '' : 's'} × ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'} on ${systems} system${systems === 1 ? '' : 's'}${big ? ' — widths of 512 and more take many minutes (full Jacobians on the CPU interpreter)' : ''}`;
   };
 

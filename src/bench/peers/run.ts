@@ -11,7 +11,7 @@ import { loadJax } from './jax.ts';
 import { installNavigator, packageVersion } from './node.ts';
 import { oursOn } from './ours.ts';
 import type { PeerRow, PeersReport } from './report.ts';
-import { SIDES, unavailableSystem, type PeerSystem, type Side } from './system.ts';
+import { peerDevices, SIDES, unavailableSystem, type PeerSystem, type Side } from './system.ts';
 import { formatPeersReport } from './table.ts';
 import { peerTasks, taskId, TASKS, type TaskName } from './tasks.ts';
 import { loadTfjs } from './tfjs.ts';
@@ -22,13 +22,13 @@ export { UsageError as PeersUsageError };
 
 export const PEERS_USAGE = `npm run bench -- --peers [options]
 
-Gradient Lab against jax-js (wasm, webgpu) and TensorFlow.js (wasm, webgpu), all WebGPU systems on
+Gradient Lab against jax-js (wasm, webgpu) and TensorFlow.js (wasm, cpu, webgpu), all WebGPU systems on
 one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter before it is timed.
 
   --widths 64,256        widths w (n = m = w; default 64,256; 1024 takes many minutes)
   --tasks jvp,vjp        only these tasks (${TASKS.join(', ')})
   --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
-  --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm) or the WebGPU side
+  --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm and TF.js on cpu) or the WebGPU side
   --repeats N            timed runs after the checked warm-up, at least (default 5)
   --rounds N             time every system in turn N times and keep each row's fastest median
                          (default 3; 1 with --quick): a slow stretch of a shared machine then
@@ -92,14 +92,18 @@ async function loadSystems(plan: PeersPlan, progress: (line: string) => void): P
     else installNavigator(gpu);
   }
   const gpuSide = wantGpu && noGpu === null;
-  const peerDevices = [...(wantCpu ? ['wasm' as const] : []), ...(gpuSide ? ['webgpu' as const] : [])];
   const systems: PeerSystem[] = [];
   if (plan.systems.includes('gradient-lab')) {
     if (wantCpu) systems.push(oursOn('cpu', cpuBackend));
     if (gpuSide) systems.push(oursOn('webgpu', webgpu!));
   }
-  for (const [name, pkg, load] of [['jax-js', '@jax-js/jax', loadJax], ['tfjs', '@tensorflow/tfjs', loadTfjs]] as const) {
-    if (!plan.systems.includes(name) || peerDevices.length === 0) continue;
+  const sides = SIDES.filter((s) => (s === 'cpu' ? wantCpu : gpuSide));
+  const loaders = [
+    ['jax-js', '@jax-js/jax', (version: string) => loadJax(peerDevices('jax-js', sides), { version })],
+    ['tfjs', '@tensorflow/tfjs', (version: string) => loadTfjs(peerDevices('tfjs', sides), { version })],
+  ] as const;
+  for (const [name, pkg, load] of loaders) {
+    if (!plan.systems.includes(name) || peerDevices(name, sides).length === 0) continue;
     progress(`loading ${name} ...`);
     let version = 'unknown';
     try {
@@ -107,7 +111,7 @@ async function loadSystems(plan: PeersPlan, progress: (line: string) => void): P
     } catch {
       // not installed: the loader's import fails and its rows say so
     }
-    systems.push(...await load(peerDevices, { version }));
+    systems.push(...await load(version));
   }
   // Without an adapter, every WebGPU system still gets rows, which say why they are empty.
   if (wantGpu && noGpu !== null) for (const name of plan.systems) systems.push(unavailableSystem(name, 'webgpu', noGpu));

@@ -18,12 +18,13 @@ export interface Column {
 /** Each side's title and columns; the first column is ours, the one every ratio divides by. */
 export const SIDE_COLUMNS: Readonly<Record<Side, { readonly title: string; readonly columns: readonly Column[] }>> = {
   cpu: {
-    title: 'CPU: Gradient Lab (interpreter, WebAssembly SIMD GEMM) against jax-js and TF.js on WebAssembly',
+    title: 'CPU: Gradient Lab (interpreter, WebAssembly SIMD GEMM) against jax-js and TF.js on WebAssembly, and TF.js in plain JavaScript',
     columns: [
       { header: 'ours cpu', system: 'gradient-lab', device: 'cpu', manual: false },
       { header: 'jax-js wasm', system: 'jax-js', device: 'wasm', manual: false },
       { header: 'jax-js wasm, by hand', system: 'jax-js', device: 'wasm', manual: true },
       { header: 'TF.js wasm', system: 'tfjs', device: 'wasm', manual: false },
+      { header: 'TF.js cpu', system: 'tfjs', device: 'cpu', manual: false },
     ],
   },
   webgpu: {

@@ -9,6 +9,21 @@ export type DeviceName = 'cpu' | 'wasm' | 'webgpu';
 export const SIDES = ['cpu', 'webgpu'] as const;
 export type Side = (typeof SIDES)[number];
 
+/**
+ * The devices each peer runs on, per side. TF.js has two on the CPU side: its WebAssembly backend and its
+ * plain-JavaScript one (issue 5 names both); jax-js's CPU-side device is its WebAssembly one.
+ */
+export const PEER_DEVICES = {
+  'jax-js': { cpu: ['wasm'], webgpu: ['webgpu'] },
+  tfjs: { cpu: ['wasm', 'cpu'], webgpu: ['webgpu'] },
+} as const satisfies Record<Exclude<SystemName, 'gradient-lab'>, Record<Side, readonly DeviceName[]>>;
+
+/** A peer's devices on the given sides, in PEER_DEVICES's order. */
+export function peerDevices<P extends keyof typeof PEER_DEVICES>(peer: P, sides: readonly Side[]): (typeof PEER_DEVICES)[P][Side][number][] {
+  const devices: readonly DeviceName[] = SIDES.filter((s) => sides.includes(s)).flatMap((s) => PEER_DEVICES[peer][s]);
+  return devices as (typeof PEER_DEVICES)[P][Side][number][]; // the elements of PEER_DEVICES[peer], which TS cannot follow through flatMap
+}
+
 /** The side a device belongs to. */
 export function sideOf(device: DeviceName): Side {
   return device === 'webgpu' ? 'webgpu' : 'cpu';

@@ -1,4 +1,5 @@
-// TensorFlow.js (`@tensorflow/tfjs` with its `webgpu` and `wasm` backends). TF.js differentiates in
+// TensorFlow.js (`@tensorflow/tfjs` with its `webgpu` and `wasm` backends, and its plain-JavaScript `cpu`
+// backend, which comes with the package). TF.js differentiates in
 // reverse mode only (tf.grad); it has no JVP, so forward-mode tasks are "not supported". A batch of
 // k cotangents goes through one tf.grad of the function applied to k copies of x (a [k, n] matrix),
 // with the cotangents as the rows of dy: the backward pass is then a matrix product.
@@ -8,7 +9,7 @@ import { f32, type HostInputs, type PeerTask } from './tasks.ts';
 
 type Tf = typeof TfModule;
 type T2 = TfModule.Tensor2D;
-type TfDevice = Extract<DeviceName, 'wasm' | 'webgpu'>;
+type TfDevice = Extract<DeviceName, 'cpu' | 'wasm' | 'webgpu'>;
 
 const NO_FORWARD_MODE = 'not supported: TF.js has no forward mode (no JVP)';
 
