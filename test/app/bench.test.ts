@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BENCH_FAMILIES, benchGrid, median, powersOfTwo, runBench, sizesFor, type BenchPoint, type BenchProgress, type BenchSpec, type PlannedPoint } from '../../src/app/engine/bench-task.ts';
 import {
-  crossoverContour, divergingColor, divergingPosition, estimateRemainingMs, fitTime, heatCells, modelScale, parseColor, slicePoints, slicesFor, toCsv, type Segment,
+  crossoverContour, divergingColor, divergingPosition, estimateRemainingMs, fitTime, heatCells, modelScale, parseColor, slicePoints, slicesFor, timeLeft, toCsv, type Segment,
 } from '../../src/app/views/bench-data.ts';
 
 /** A measured point with defaults for everything a test does not care about. */
@@ -79,6 +79,13 @@ describe('remaining time', () => {
     expect(estimateRemainingMs(done, [planned(2e6, 'webgpu')])).toBeCloseTo(60);
     expect(estimateRemainingMs([], [planned(1)])).toBeNull();
     expect(estimateRemainingMs(done, [])).toBe(0);
+  });
+
+  it('says how long is left as a phrase that reads whole at every scale', () => {
+    expect(timeLeft(400)).toBe('under a second left');
+    expect(timeLeft(12_300)).toBe('about 12 s left');
+    expect(timeLeft(180_000)).toBe('about 3 min left');
+    expect(timeLeft(2.5 * 3600_000)).toBe('about 2.5 h left');
   });
 });
 

@@ -93,13 +93,13 @@ export function estimateRemainingMs(done: readonly (PlannedPoint & { readonly ms
   return ms;
 }
 
-/** "about 12 s left", "about 3 min left". */
-export function formatDuration(ms: number): string {
+/** The time still to wait, for a status line: "under a second left", "about 12 s left", "about 3 min left". */
+export function timeLeft(ms: number): string {
   const s = ms / 1000;
-  if (s < 1) return 'under a second';
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+  if (s < 1) return 'under a second left';
+  if (s < 90) return `about ${Math.round(s)} s left`;
+  if (s < 90 * 60) return `about ${Math.round(s / 60)} min left`;
+  return `about ${(s / 3600).toFixed(1)} h left`;
 }
 
 /**

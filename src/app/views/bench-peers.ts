@@ -13,7 +13,7 @@ import type { AppContext } from '../context.ts';
 import { h } from '../dom.ts';
 import { JobError, type Job } from '../engine/client.ts';
 import type { PeerName, PeersSetup, PeersSpec, PeersUnit } from '../engine/peers-task.ts';
-import { estimateRemainingMs, formatDuration } from './bench-data.ts';
+import { estimateRemainingMs, timeLeft } from './bench-data.ts';
 import { createPeerCharts, seriesName, type PeerCharts } from './bench-peers-charts.ts';
 import { lineLabel, peerChartData, peerLines, peersCsv } from './bench-peers-data.ts';
 import { chartCard, csvButton as makeCsvButton, select } from './bench-ui.ts';
@@ -224,7 +224,7 @@ export function peersSection(ctx: AppContext): PeersSection {
       progress.value = done;
       const finished = plan.slice(0, unitMs.length).map((p, i) => ({ ...p, ms: unitMs[i] }));
       const left = estimateRemainingMs(finished, plan.slice(unitMs.length));
-      status.textContent = setup === null ? 'loading jax-js and TensorFlow.js…' : `${done} / ${total} runs${left === null ? ', measuring the first…' : done < total ? `, about ${formatDuration(left)} left` : ''}`;
+      status.textContent = setup === null ? 'loading jax-js and TensorFlow.js…' : `${done} / ${total} runs${left === null ? ', measuring the first…' : done < total ? `, ${timeLeft(left)}` : ''}`;
     });
     job = current;
     try {

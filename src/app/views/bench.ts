@@ -8,7 +8,7 @@ import { JobError, type Job } from '../engine/client.ts';
 import { createBenchCharts, type BenchCharts } from './bench-charts.ts';
 import { peersSection } from './bench-peers.ts';
 import { chartCard, csvButton as makeCsvButton, select, webgpuUnavailable } from './bench-ui.ts';
-import { estimateRemainingMs, formatDuration, sliceKey, sliceLabel, slicesFor, toCsv, type HeatSource, type Slice } from './bench-data.ts';
+import { estimateRemainingMs, timeLeft, sliceKey, sliceLabel, slicesFor, toCsv, type HeatSource, type Slice } from './bench-data.ts';
 import './bench.css';
 
 const WIDTHS = powersOfTwo(1, MAX_BENCH_WIDTH);
@@ -212,7 +212,7 @@ export const benchView: View = {
         progress.value = done;
         const finished = plan.slice(0, points.length).map((p, i) => ({ ...p, ms: points[i].elapsedMs }));
         const left = estimateRemainingMs(finished, plan.slice(points.length));
-        status.textContent = `${done} / ${total} points${left === null ? ', measuring the first…' : done < total ? `, about ${formatDuration(left)} left` : ''}`;
+        status.textContent = `${done} / ${total} points${left === null ? ', measuring the first…' : done < total ? `, ${timeLeft(left)}` : ''}`;
       });
       job = current;
       try {
