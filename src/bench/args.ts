@@ -11,14 +11,17 @@ export function parseList(text: string, what: string): string[] {
   return items;
 }
 
-/** A comma-separated list of positive whole widths. */
-export function parseWidths(text: string): number[] {
-  return parseList(text, '--widths').map((s) => {
+/** A comma-separated list of positive whole numbers given to option `what` (widths, direction counts). */
+export function parseCounts(text: string, what: string): number[] {
+  return parseList(text, what).map((s) => {
     const w = Number(s);
-    if (!Number.isInteger(w) || w < 1) throw new UsageError(`--widths: '${s}' is not a positive whole number`);
+    if (!Number.isInteger(w) || w < 1) throw new UsageError(`${what}: '${s}' is not a positive whole number`);
     return w;
   });
 }
+
+/** A comma-separated list of positive whole widths. */
+export const parseWidths = (text: string): number[] => parseCounts(text, '--widths');
 
 /** The chosen items of `allowed`, in `allowed`'s order; an unknown item is an error listing the choices. */
 export function pick<T extends string>(items: readonly string[], allowed: readonly T[], what: string): T[] {

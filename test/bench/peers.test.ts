@@ -8,6 +8,7 @@ import { runBench } from '../../src/bench/main.ts';
 import type { PeersReport } from '../../src/bench/peers/report.ts';
 import { peersPlanFromArgs, PeersUsageError } from '../../src/bench/peers/run.ts';
 import { formatPeersReport } from '../../src/bench/peers/table.ts';
+import { peerTasks } from '../../src/bench/peers/tasks.ts';
 
 async function bench(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -85,6 +86,17 @@ describe('--peers options', () => {
     expect(peersPlanFromArgs(['--rounds', '5'])).toMatchObject({ rounds: 5 });
     expect(() => peersPlanFromArgs(['--rounds', '0'])).toThrow(PeersUsageError);
     expect((await bench(['--peers', '--widths', 'x'])).code).toBe(2);
-    expect((await bench(['--peers', '--help'])).stdout).toContain('--tasks');
+    expect((await bench(['--peers', '--ks', '1,0'])).code).toBe(2);
+    expect((await bench(['--peers', '--help'])).stdout).toContain('--ks');
+  });
+
+  it('--ks keeps the JVP and VJP rows with those direction counts, and every Jacobian', () => {
+    expect(peersPlanFromArgs([])).toMatchObject({ ks: null });
+    const plan = peersPlanFromArgs(['--widths', '256', '--ks', '1,64', '--tasks', 'jvp,vjp,jacfwd']);
+    if (plan === 'help') throw new Error('unexpected help');
+    expect(plan.ks).toEqual([1, 64]);
+    const rows = peerTasks(plan.widths, plan.tasks, false, plan.ks!).map((t) => `${t.task} ${t.fn} ${t.k}`);
+    expect(rows).toEqual(['jvp layer 1', 'jvp layer 64', 'jvp mlp 1', 'jvp mlp 64', 'vjp layer 1', 'vjp layer 64', 'vjp mlp 1', 'vjp mlp 64', 'jacfwd layer 256', 'jacfwd mlp 256']);
+    expect(peerTasks([256], ['jvp'], false).map((t) => t.k)).toEqual([1, 64, 256, 1, 64, 256]);
   });
 });

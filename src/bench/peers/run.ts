@@ -15,7 +15,7 @@ import { peerDevices, SIDES, unavailableSystem, type PeerSystem, type Side } fro
 import { formatPeersReport } from './table.ts';
 import { peerTasks, taskId, TASKS, type TaskName } from './tasks.ts';
 import { loadTfjs } from './tfjs.ts';
-import { parseBenchArgs, parseList, pick, UsageError } from '../args.ts';
+import { parseBenchArgs, parseCounts, parseList, pick, UsageError } from '../args.ts';
 
 /** The peers command line's usage error (the benchmark's own). */
 export { UsageError as PeersUsageError };
@@ -27,6 +27,7 @@ one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter 
 
   --widths 64,256        widths w (n = m = w; default 64,256; 1024 takes many minutes)
   --tasks jvp,vjp        only these tasks (${TASKS.join(', ')})
+  --ks 1,64              only JVP and VJP rows with these numbers of directions (default 1, 64 and w)
   --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
   --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm and TF.js on cpu) or the WebGPU side
   --repeats N            timed runs after the checked warm-up, at least (default 5)
@@ -44,6 +45,8 @@ export interface PeersPlan {
   readonly preset: 'quick' | 'default' | 'full';
   readonly widths: readonly number[];
   readonly tasks: readonly TaskName[];
+  /** The JVP and VJP rows' direction counts to keep; null keeps 1, 64 and w. */
+  readonly ks: readonly number[] | null;
   readonly systems: readonly (typeof SYSTEMS)[number][];
   readonly sides: readonly Side[];
   readonly policy: MeasurePolicy;
@@ -58,7 +61,7 @@ function choose<T extends string>(text: string | undefined, allowed: readonly T[
 
 /** The plan for the arguments after `--peers`; throws UsageError for a malformed one. */
 export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
-  const parsed = parseBenchArgs(argv, ['tasks', 'systems', 'sides', 'rounds'] as const);
+  const parsed = parseBenchArgs(argv, ['tasks', 'ks', 'systems', 'sides', 'rounds'] as const);
   if (parsed === 'help') return 'help';
   const { common: { preset, repeats, json }, values } = parsed;
   const rounds = values.rounds === undefined ? (preset === 'quick' ? 1 : 3) : Number(values.rounds);
@@ -68,6 +71,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
     preset,
     widths: [...new Set(widths)].sort((a, b) => a - b),
     tasks: choose(values.tasks, TASKS, '--tasks'),
+    ks: values.ks === undefined ? null : parseCounts(values.ks, '--ks'),
     systems: choose(values.systems, SYSTEMS, '--systems'),
     sides: choose(values.sides, SIDES, '--sides'),
     policy: preset === 'quick'
@@ -155,7 +159,7 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
   return withConsoleOnStderr(io, async () => {
     const { systems, adapter } = await loadSystems(plan, progress);
     const rows: PeerRow[] = [];
-    for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick')) {
+    for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick', plan.ks ?? undefined)) {
       progress(`${taskId(t)}`);
       rows.push(...await measureTask(t, systems, { policy: plan.policy, rounds: plan.rounds, progress }));
     }
@@ -163,7 +167,7 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
       adapter,
       machine: machineInfo(loadStart),
       versions: versions(),
-      options: { widths: plan.widths, tasks: plan.tasks, repeats: plan.policy.repeats, rounds: plan.rounds, preset: plan.preset },
+      options: { widths: plan.widths, tasks: plan.tasks, ...(plan.ks === null ? {} : { ks: plan.ks }), repeats: plan.policy.repeats, rounds: plan.rounds, preset: plan.preset },
       tolerance: RELATIVE_TOLERANCE,
       totalSeconds: (performance.now() - started) / 1000,
       rows,

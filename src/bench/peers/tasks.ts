@@ -71,16 +71,20 @@ export function directionCounts(w: number, quick: boolean): number[] {
   return [...new Set(quick ? [1, Math.min(4, w)] : [1, 64, w])].filter((k) => k <= w);
 }
 
-/** Every task of `names` at every width, in a stable order (width, then task, then function, then k). */
-export function peerTasks(widths: readonly number[], names: readonly TaskName[], quick: boolean): PeerTask[] {
+/**
+ * Every task of `names` at every width, in a stable order (width, then task, then function, then k).
+ * `ks`, when given, keeps only the JVP and VJP rows with that many directions (at 4096, say, where a
+ * peer's full-width batch takes many minutes); the Jacobians keep theirs.
+ */
+export function peerTasks(widths: readonly number[], names: readonly TaskName[], quick: boolean, ks?: readonly number[]): PeerTask[] {
   const tasks: PeerTask[] = [];
   for (const w of widths) {
     for (const task of TASKS.filter((t) => names.includes(t))) {
       for (const fn of FNS_OF[task]) {
         const m = fn === 'loss' ? 1 : w;
-        const ks = task === 'jvp' || task === 'vjp' ? directionCounts(w, quick)
+        const counts = task === 'jvp' || task === 'vjp' ? directionCounts(w, quick).filter((k) => ks?.includes(k) ?? true)
           : task === 'jacfwd' ? [w] : task === 'jacrev' ? [m] : task === 'gemm' ? [w] : [1];
-        for (const k of ks) tasks.push({ fn, task, n: w, m, k });
+        for (const k of counts) tasks.push({ fn, task, n: w, m, k });
       }
     }
   }
