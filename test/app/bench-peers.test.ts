@@ -13,7 +13,7 @@ const row = (over: Partial<PeerRow>): PeerRow => ({
 });
 
 const rows: PeerRow[] = [
-  row({}),
+  row({ roundMs: [2.5, 2] }),
   row({ system: 'jax-js', formulation: 'jit(vmap(vjp))', ms: 4 }),
   row({ system: 'jax-js', formulation: 'jit(hand-written VJP)', manual: true, ms: 1 }),
   row({ system: 'tfjs', formulation: 'tf.grad, "dy = U"', ms: null, maxAbsDiff: 0.5, note: 'wrong answer (max |Δ| 5e-1 > tolerance 1e-4)' }),
@@ -47,11 +47,11 @@ describe('peer chart data', () => {
 describe('peersCsv', () => {
   it('writes one line per row with its time over ours on its side, quoting fields that need it', () => {
     const [header, ...lines] = peersCsv(rows).trim().split('\n');
-    expect(header).toBe('side,system,device,task,fn,n,m,k,formulation,manual,ms,runs,max_abs_diff,scale,over_ours,note');
+    expect(header).toBe('side,system,device,task,fn,n,m,k,formulation,manual,ms,runs,max_abs_diff,scale,over_ours,note,round_ms');
     expect(lines).toHaveLength(rows.length);
-    expect(lines[0]).toBe('webgpu,gradient-lab,webgpu,vjp,layer,8,8,4,vjp,false,2,3,1e-7,1,1,');
-    expect(lines[1]).toMatch(/^webgpu,jax-js,webgpu,vjp,layer,8,8,4,jit\(vmap\(vjp\)\),false,4,3,1e-7,1,2,$/);
-    expect(lines[3]).toBe('webgpu,tfjs,webgpu,vjp,layer,8,8,4,"tf.grad, ""dy = U""",false,,3,0.5,1,,wrong answer (max |Δ| 5e-1 > tolerance 1e-4)');
+    expect(lines[0]).toBe('webgpu,gradient-lab,webgpu,vjp,layer,8,8,4,vjp,false,2,3,1e-7,1,1,,2.5 2');
+    expect(lines[1]).toMatch(/^webgpu,jax-js,webgpu,vjp,layer,8,8,4,jit\(vmap\(vjp\)\),false,4,3,1e-7,1,2,,$/);
+    expect(lines[3]).toBe('webgpu,tfjs,webgpu,vjp,layer,8,8,4,"tf.grad, ""dy = U""",false,,3,0.5,1,,wrong answer (max |Δ| 5e-1 > tolerance 1e-4),');
     expect(lines[6]).toMatch(/^cpu,gradient-lab,cpu,gemm,gemm,/);
   });
 });
@@ -68,7 +68,7 @@ describe('the peers charts', () => {
 
 describe('the peers plan', () => {
   it('runs ours first on each side, then each peer on its devices (TF.js on wasm and cpu on the CPU side), for every task', () => {
-    const spec = { widths: [8], tasks: ['vjp', 'gemm'] as const, sides: ['cpu', 'webgpu'] as const, peers: ['jax-js', 'tfjs'] as const, repeats: 1 };
+    const spec = { widths: [8], tasks: ['vjp', 'gemm'] as const, sides: ['cpu', 'webgpu'] as const, peers: ['jax-js', 'tfjs'] as const, repeats: 1, rounds: 1 };
     expect(plannedSystems(spec).map((s) => `${s.system} ${s.device}`)).toEqual([
       'gradient-lab cpu', 'jax-js wasm', 'tfjs wasm', 'tfjs cpu', 'gradient-lab webgpu', 'jax-js webgpu', 'tfjs webgpu',
     ]);

@@ -60,6 +60,10 @@ describe('the Benchmark tab: compare with peers', () => {
     const repeats = section.querySelector<HTMLSelectElement>('select[name="peers-repeats"]')!;
     repeats.value = '1';
     repeats.dispatchEvent(new Event('change'));
+    const rounds = section.querySelector<HTMLSelectElement>('select[name="peers-rounds"]')!;
+    expect(rounds.value, 'three rounds unless told').toBe('3');
+    rounds.value = '2';
+    rounds.dispatchEvent(new Event('change'));
     // The CPU side: ours, jax-js and TF.js on wasm, TF.js on its JavaScript backend; WebGPU: ours and both peers.
     expect(section.textContent).toContain(`1 width × 2 tasks on ${4 + (gpu ? 3 : 0)} systems`);
 
@@ -80,7 +84,7 @@ describe('the Benchmark tab: compare with peers', () => {
     }
     const [header, ...lines] = (await blob!.text()).trim().split('\n');
     const names = header.split(',');
-    expect(names).toEqual(['side', 'system', 'device', 'task', 'fn', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'max_abs_diff', 'scale', 'over_ours', 'note']);
+    expect(names).toEqual(['side', 'system', 'device', 'task', 'fn', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'max_abs_diff', 'scale', 'over_ours', 'note', 'round_ms']);
     const rows = lines.map((l) => Object.fromEntries(fields(l).map((v, i) => [names[i], v])));
     const systems = [['gradient-lab', 'cpu'], ['jax-js', 'wasm'], ['tfjs', 'wasm'], ['tfjs', 'cpu'], ...(gpu ? [['gradient-lab', 'webgpu'], ['jax-js', 'webgpu'], ['tfjs', 'webgpu']] : [])];
     for (const [system, device] of systems) {
@@ -93,6 +97,10 @@ describe('the Benchmark tab: compare with peers', () => {
           continue;
         }
         expect(Number(r.ms)).toBeGreaterThan(0);
+        // Two rounds, each timing every system in turn; the row keeps the faster.
+        const roundMs = r.round_ms.split(' ').map(Number);
+        expect(roundMs, `${system} ${device} ${r.formulation}: rounds`).toHaveLength(2);
+        expect(Number(r.ms) / Math.min(...roundMs), 'ms is the faster round (to the CSV\'s 6 digits)').toBeCloseTo(1, 5);
         expect(Number(r.max_abs_diff), `${system} ${device} ${r.formulation}`).toBeLessThanOrEqual(1e-4 * Number(r.scale));
       }
       // Ours always runs; TF.js has no forward mode; every system has a VJP.

@@ -267,6 +267,7 @@ describe('Benchmark: compare with peers', () => {
     for (const task of ['primal', 'jvp', 'jacfwd', 'jacrev', 'hvp', 'gemm']) await tick('peers-task', task, false);
     await tick('peers-side', 'webgpu', true);
     await peers.locator('select[name="peers-repeats"]').selectOption('1');
+    await peers.locator('select[name="peers-rounds"]').selectOption('1');
     expect(requested.filter((u) => /peers-task|\.wasm$/.test(u)), 'nothing of the peers is fetched before a run').toEqual([]);
 
     await peers.getByRole('button', { name: 'Run comparison' }).click();

@@ -26,6 +26,12 @@ export interface PeersSpec {
   readonly peers: readonly PeerName[];
   /** Timed samples after the checked warm-up, at least. */
   readonly repeats: number;
+  /**
+   * Rounds of timing (CompareOptions.rounds): every system is timed in turn this many times and each row
+   * keeps its fastest round. On a page the systems share two cores with the browser itself, so a single
+   * round leaves a ratio to whoever ran in a quiet moment.
+   */
+  readonly rounds: number;
 }
 
 /** One system on one task, still to run; `backend` is its side, `work` a rough FLOP count (for the remaining-time estimate). */
@@ -132,6 +138,7 @@ export async function runPeers(spec: PeersSpec, options: { signal?: AbortSignal;
     signal?.throwIfAborted();
     await measureTask(t, systems, {
       policy: policyFor(spec.repeats),
+      rounds: spec.rounds,
       signal,
       pause: yieldToEvents,
       onRows: (_, mine) => {

@@ -73,9 +73,9 @@ function csvField(v: string | number | boolean | null): string {
 }
 
 /** The CSV columns: a row's own fields, then its side and its time over ours on that side (the same task, function, width and k). */
-const PEERS_CSV_HEADER = ['side', 'system', 'device', 'task', 'fn', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'max_abs_diff', 'scale', 'over_ours', 'note'];
+const PEERS_CSV_HEADER = ['side', 'system', 'device', 'task', 'fn', 'n', 'm', 'k', 'formulation', 'manual', 'ms', 'runs', 'max_abs_diff', 'scale', 'over_ours', 'note', 'round_ms'];
 
-/** One line per row, in the order measured. */
+/** One line per row, in the order measured; round_ms lists every round's median (ms is the smallest). */
 export function peersCsv(rows: readonly PeerRow[]): string {
   const ourMs = new Map<string, number | null>();
   const key = (side: Side, r: Pick<PeerRow, 'task' | 'fn' | 'n' | 'k'>) => `${side} ${r.task} ${r.fn} ${r.n} ${r.k}`;
@@ -85,7 +85,7 @@ export function peersCsv(rows: readonly PeerRow[]): string {
     const side = sideOf(r.device);
     const ours = ourMs.get(key(side, r)) ?? null;
     const over = r.ms === null || ours === null || ours === 0 ? null : r.ms / ours;
-    lines.push([side, r.system, r.device, r.task, r.fn, r.n, r.m, r.k, r.formulation, r.manual, r.ms, r.runs, r.maxAbsDiff, r.scale, over, r.note].map(csvField).join(','));
+    lines.push([side, r.system, r.device, r.task, r.fn, r.n, r.m, r.k, r.formulation, r.manual, r.ms, r.runs, r.maxAbsDiff, r.scale, over, r.note, r.roundMs?.join(' ') ?? null].map(csvField).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -30,6 +30,7 @@ interface Settings {
   sides: Set<Side>;
   peers: Set<PeerName>;
   repeats: number;
+  rounds: number;
 }
 
 /** The section, and what the Benchmark view tells it. */
@@ -83,7 +84,7 @@ function sideTable(lines: readonly Line[], side: Side): HTMLElement {
 /** Builds the section; its Run button starts the comparison in the engine worker. */
 export function peersSection(ctx: AppContext): PeersSection {
   const settings: Settings = {
-    widths: new Set([64]), tasks: new Set(TASKS), sides: new Set(['cpu', 'webgpu']), peers: new Set(['jax-js', 'tfjs']), repeats: 3,
+    widths: new Set([64]), tasks: new Set(TASKS), sides: new Set(['cpu', 'webgpu']), peers: new Set(['jax-js', 'tfjs']), repeats: 3, rounds: 3,
   };
   let gpuProblem: string | null = 'checking for WebGPU…';
   let rows: PeerRow[] = [];
@@ -123,7 +124,7 @@ export function peersSection(ctx: AppContext): PeersSection {
     if (tasks.length === 0) return { error: 'Choose at least one task.' };
     if (sides.length === 0) return { error: 'Choose at least one side.' };
     if (peers.length === 0) return { error: 'Choose at least one peer.' };
-    return { widths, tasks, sides, peers, repeats: settings.repeats };
+    return { widths, tasks, sides, peers, repeats: settings.repeats, rounds: settings.rounds };
   };
 
   const renderPlanCount = () => {
@@ -145,6 +146,7 @@ export function peersSection(ctx: AppContext): PeersSection {
       checkboxes('Sides', 'peers-side', [['cpu', 'CPU (ours) vs WebAssembly (peers)'], ['webgpu', 'WebGPU (everyone)']] as const, settings.sides, renderPlanCount, (s) => (s === 'webgpu' ? gpuProblem : null)),
       checkboxes('Peers', 'peers-peer', PEERS, settings.peers, renderPlanCount),
       select('Timed samples', ['1', '3', '5', '7'].map((r) => [r, r] as const), String(settings.repeats), (v) => { settings.repeats = Number(v); }, 'peers-repeats'),
+      select('Rounds', ['1', '2', '3'].map((r) => [r, r] as const), String(settings.rounds), (v) => { settings.rounds = Number(v); }, 'peers-rounds'),
     );
     renderPlanCount();
   };
