@@ -29,8 +29,11 @@ const CASES: Record<string, string> = {
 
 /** Every size as n, paired with another as m, so that no product is square and each size meets each role. */
 const shapes = SIZES.map((n, i) => ({ n, m: SIZES[(i + 2) % SIZES.length] }));
-/** Shapes where both vec4 kernels apply (m ≥ 16 outputs, n and m multiples of 4), across workgroup edges. */
-const ALIGNED = [{ n: 4, m: 16 }, { n: 256, m: 68 }, { n: 8, m: 1000 }, { n: 1024, m: 20 }, { n: 64, m: 260 }];
+/**
+ * Shapes where both vec4 kernels apply (m ≥ 16 outputs, n and m multiples of 4), across workgroup edges;
+ * m / 4 leaves 0 to 3 vec4s over for the software adapter's 4 vec4s per thread (28: 3; 1028: one vec4 past a full workgroup).
+ */
+const ALIGNED = [{ n: 4, m: 16 }, { n: 256, m: 68 }, { n: 8, m: 1000 }, { n: 1024, m: 20 }, { n: 64, m: 260 }, { n: 12, m: 28 }, { n: 8, m: 1028 }];
 
 const MLP = `input x[n]
 input W1[h, n]
@@ -86,6 +89,11 @@ describe('matrix-vector products are planned as matvec kernels or fused reductio
     const software = listKernels(compileOrThrow(CASES['W @ x'], { m: 64, n: 64 }).graph, undefined, true).kernels[0];
     expect(software.label).toBe('matvec [64×64]·[64], 1 lane per 4 rows');
     expect(software.code).toContain('const MATVEC_LANES: u32 = 1u;');
+    // Rows along the outputs (Wᵀ x): sixteen outputs per thread there, so its lanes read whole cache lines.
+    const cols = (software: boolean) => listKernels(compileOrThrow(CASES['transpose(W) @ x'], { n: 64, m: 64 }).graph, undefined, software).kernels[0];
+    expect(cols(true).label).toBe('matvec [64×64ᵀ]·[64], 16 outputs per thread');
+    expect(cols(true).workgroups).toEqual([1, 1, 1]);
+    expect(cols(false).label).toBe('matvec [64×64ᵀ]·[64]');
   });
 
   it('reads each operand in memory order, with the product in the load', () => {

@@ -49,11 +49,12 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
   const { outputs, K, layout } = spec;
   const label = `matvec [${layout === 'ok' ? `${outputs}×${K}` : `${K}×${outputs}ᵀ`}]·[${K}]`;
   if (layout === 'ko') {
-    const threads = outputs / 4;
+    const vec4sPerThread = softwareAdapter ? 4 : 1;
+    const threads = Math.ceil(outputs / 4 / vec4sPerThread);
     const workgroups = foldGrid(Math.ceil(threads / WORKGROUP), limits.maxComputeWorkgroupsPerDimension);
     return {
-      label,
-      code: loadShader('matvec-cols'),
+      label: softwareAdapter ? `${label}, 16 outputs per thread` : label,
+      code: loadShader(softwareAdapter ? 'matvec-cols-wide' : 'matvec-cols'),
       entryPoint: 'matvec_main',
       workgroups,
       uniforms: Uint32Array.of(outputs / 4, K, spec.matrixOffset / 4, spec.vectorOffset, workgroups[0] * WORKGROUP, 0, 0, 0),
