@@ -78,6 +78,23 @@ describe('measureTask', () => {
     expect(wrong.note).toMatch(/^wrong answer/);
   });
 
+  it('times only the peers\' formulations chosen by name, and every one of ours', async () => {
+    const [t] = peerTasks([4], ['gemm'], true);
+    const reference = await referenceAnswer(t, taskInputs(t));
+    const ran: string[] = [];
+    const formulation = (name: string) => ({ name, manual: false, run: async () => (ran.push(name), reference) });
+    const peer: PeerSystem = {
+      system: 'jax-js', device: 'wasm', description: 'jax-js',
+      formulations: () => [formulation('jit(jacrev(f))'), formulation('jit(closed-form J, by hand)')],
+    };
+    const rows = await measureTask(t, [oursOn('cpu'), peer], {
+      policy: { repeats: 1, minMs: 0, budgetMs: 100, coldOnlyMs: 10_000 },
+      formulations: ['closed-form'],
+    });
+    expect(rows.map((r) => `${r.system} ${r.formulation}`)).toEqual(['gradient-lab evaluate A @ B', 'jax-js jit(closed-form J, by hand)']);
+    expect(new Set(ran)).toEqual(new Set(['jit(closed-form J, by hand)']));
+  });
+
   it('stops at an aborted signal', async () => {
     const [t] = peerTasks([4], ['primal'], true);
     const controller = new AbortController();

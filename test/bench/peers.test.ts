@@ -88,10 +88,12 @@ describe('--peers options', () => {
     expect((await bench(['--peers', '--widths', 'x'])).code).toBe(2);
     expect((await bench(['--peers', '--ks', '1,0'])).code).toBe(2);
     expect((await bench(['--peers', '--help'])).stdout).toContain('--ks');
+    expect((await bench(['--peers', '--help'])).stdout).toContain('--formulations');
   });
 
-  it('--ks keeps the JVP and VJP rows with those direction counts, and every Jacobian', () => {
-    expect(peersPlanFromArgs([])).toMatchObject({ ks: null });
+  it('--ks keeps the JVP and VJP rows with those direction counts, and every Jacobian; --formulations names the peers\' to time', () => {
+    expect(peersPlanFromArgs([])).toMatchObject({ ks: null, formulations: null });
+    expect(peersPlanFromArgs(['--formulations', 'closed-form, jacfwd'])).toMatchObject({ formulations: ['closed-form', 'jacfwd'] });
     const plan = peersPlanFromArgs(['--widths', '256', '--ks', '1,64', '--tasks', 'jvp,vjp,jacfwd']);
     if (plan === 'help') throw new Error('unexpected help');
     expect(plan.ks).toEqual([1, 64]);

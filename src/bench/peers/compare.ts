@@ -30,6 +30,11 @@ export interface CompareOptions {
    * is not measured again.
    */
   readonly rounds?: number;
+  /**
+   * The peers' formulations to time: those whose names contain one of these (ours always run). Unset:
+   * all. At 4096 a peer's AD Jacobian takes many minutes to hours, and its closed form seconds.
+   */
+  readonly formulations?: readonly string[];
 }
 
 /** An answer that disagrees with the reference: the row reports it instead of a time. */
@@ -78,7 +83,8 @@ async function measureFormulation(s: PeerSystem, t: PeerTask, f: Formulation, re
 }
 
 /**
- * Every formulation of one system for one task (those named in `only`, when given); a system without
+ * Every formulation of one system for one task (those named in `only` and chosen by `options.formulations`,
+ * when given); a system without
  * one gets a row that says why.
  */
 async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, reference: Float64Array | Float32Array, options: CompareOptions, only?: ReadonlySet<string>): Promise<PeerRow[]> {
@@ -94,7 +100,8 @@ async function measureSystem(s: PeerSystem, t: PeerTask, inputs: HostInputs, ref
   }
   const rows: PeerRow[] = [];
   for (const f of formulations) {
-    if (only !== undefined && !only.has(f.name)) {
+    const chosen = s.system === 'gradient-lab' || (options.formulations?.some((part) => f.name.includes(part)) ?? true);
+    if (!chosen || (only !== undefined && !only.has(f.name))) {
       f.dispose?.();
       continue;
     }

@@ -43,7 +43,7 @@ export interface PeersReport {
   /** Installed versions of the peers. */
   readonly versions: Readonly<Record<string, string>>;
   /** `rounds` is absent in reports from before rounds (one round). */
-  readonly options: { readonly widths: readonly number[]; readonly tasks: readonly TaskName[]; readonly ks?: readonly number[]; readonly repeats: number; readonly rounds?: number; readonly preset: 'quick' | 'default' | 'full' };
+  readonly options: { readonly widths: readonly number[]; readonly tasks: readonly TaskName[]; readonly ks?: readonly number[]; readonly formulations?: readonly string[]; readonly repeats: number; readonly rounds?: number; readonly preset: 'quick' | 'default' | 'full' };
   /** An answer is wrong when maxAbsDiff > tolerance × scale. */
   readonly tolerance: number;
   readonly totalSeconds: number;

@@ -28,6 +28,8 @@ one adapter. Every answer is checked against Gradient Lab's f64 CPU interpreter 
   --widths 64,256        widths w (n = m = w; default 64,256; 1024 takes many minutes)
   --tasks jvp,vjp        only these tasks (${TASKS.join(', ')})
   --ks 1,64              only JVP and VJP rows with these numbers of directions (default 1, 64 and w)
+  --formulations closed-form
+                         only the peers' formulations whose names contain one of these (ours always run)
   --systems jax-js,tfjs  only these systems (gradient-lab, jax-js, tfjs; default all)
   --sides cpu,webgpu     only the CPU side (ours on the CPU, peers on wasm and TF.js on cpu) or the WebGPU side
   --repeats N            timed runs after the checked warm-up, at least (default 5)
@@ -47,6 +49,8 @@ export interface PeersPlan {
   readonly tasks: readonly TaskName[];
   /** The JVP and VJP rows' direction counts to keep; null keeps 1, 64 and w. */
   readonly ks: readonly number[] | null;
+  /** Name parts choosing the peers' formulations (CompareOptions.formulations); null: all. */
+  readonly formulations: readonly string[] | null;
   readonly systems: readonly (typeof SYSTEMS)[number][];
   readonly sides: readonly Side[];
   readonly policy: MeasurePolicy;
@@ -61,7 +65,7 @@ function choose<T extends string>(text: string | undefined, allowed: readonly T[
 
 /** The plan for the arguments after `--peers`; throws UsageError for a malformed one. */
 export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
-  const parsed = parseBenchArgs(argv, ['tasks', 'ks', 'systems', 'sides', 'rounds'] as const);
+  const parsed = parseBenchArgs(argv, ['tasks', 'ks', 'formulations', 'systems', 'sides', 'rounds'] as const);
   if (parsed === 'help') return 'help';
   const { common: { preset, repeats, json }, values } = parsed;
   const rounds = values.rounds === undefined ? (preset === 'quick' ? 1 : 3) : Number(values.rounds);
@@ -72,6 +76,7 @@ export function peersPlanFromArgs(argv: readonly string[]): PeersPlan | 'help' {
     widths: [...new Set(widths)].sort((a, b) => a - b),
     tasks: choose(values.tasks, TASKS, '--tasks'),
     ks: values.ks === undefined ? null : parseCounts(values.ks, '--ks'),
+    formulations: values.formulations === undefined ? null : parseList(values.formulations, '--formulations'),
     systems: choose(values.systems, SYSTEMS, '--systems'),
     sides: choose(values.sides, SIDES, '--sides'),
     policy: preset === 'quick'
@@ -161,13 +166,13 @@ export async function runPeers(plan: PeersPlan, io: BenchIo): Promise<PeersRepor
     const rows: PeerRow[] = [];
     for (const t of peerTasks(plan.widths, plan.tasks, plan.preset === 'quick', plan.ks ?? undefined)) {
       progress(`${taskId(t)}`);
-      rows.push(...await measureTask(t, systems, { policy: plan.policy, rounds: plan.rounds, progress }));
+      rows.push(...await measureTask(t, systems, { policy: plan.policy, rounds: plan.rounds, progress, ...(plan.formulations === null ? {} : { formulations: plan.formulations }) }));
     }
     return {
       adapter,
       machine: machineInfo(loadStart),
       versions: versions(),
-      options: { widths: plan.widths, tasks: plan.tasks, ...(plan.ks === null ? {} : { ks: plan.ks }), repeats: plan.policy.repeats, rounds: plan.rounds, preset: plan.preset },
+      options: { widths: plan.widths, tasks: plan.tasks, ...(plan.ks === null ? {} : { ks: plan.ks }), ...(plan.formulations === null ? {} : { formulations: plan.formulations }), repeats: plan.policy.repeats, rounds: plan.rounds, preset: plan.preset },
       tolerance: RELATIVE_TOLERANCE,
       totalSeconds: (performance.now() - started) / 1000,
       rows,
