@@ -1,4 +1,11 @@
+import { expect, it } from 'vitest';
+import { webgpuRuntime } from '../../src/backend/webgpu/backend.ts';
 import { getBrowserTestDevice } from '../support/browser-webgpu.ts';
 import { describeDeviceSmoke } from '../support/device-smoke.ts';
 
-describeDeviceSmoke('Chromium', await getBrowserTestDevice());
+const device = await getBrowserTestDevice();
+describeDeviceSmoke('Chromium', device);
+
+it.skipIf(device === null)('the engine\'s device knows it is a browser\'s (its read-backs wait for the error scopes: Gpu.browser)', async () => {
+  expect((await webgpuRuntime()).gpu.browser).toBe(true);
+});

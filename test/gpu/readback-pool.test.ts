@@ -1,7 +1,9 @@
-// Which read-back buffers a WebGPU run keeps for the next one (no device needed): a 4096 × 4096 f32
-// result with its other outputs fits, twice; bigger ones, and more than four of a size, are made anew.
+// How a WebGPU run reads back: which read-back buffers it keeps for the next one (a 4096 × 4096 f32 result
+// with its other outputs fits, twice; bigger ones, and more than four of a size, are made anew), and
+// that in Node the map request goes with the error scopes (a browser's waits for them: Gpu.browser).
 import { describe, expect, it } from 'vitest';
 import { keepsReadback } from '../../src/backend/webgpu/runtime.ts';
+import { getTestRuntime } from '../support/gpu-runtime.ts';
 
 const MiB = 2 ** 20;
 
@@ -18,5 +20,13 @@ describe('the read-back pool', () => {
     expect(keepsReadback(80 * MiB + 256, 0, 0)).toBe(false);
     expect(keepsReadback(256, 3, 3 * 256)).toBe(true);
     expect(keepsReadback(256, 4, 4 * 256)).toBe(false);
+  });
+});
+
+const rt = await getTestRuntime();
+
+describe.skipIf(rt === null)('the read-back request', () => {
+  it('goes out with the error scopes in Node, whose Dawn has no GPU process to poll', () => {
+    expect(rt!.gpu.browser).toBe(false);
   });
 });

@@ -40,6 +40,7 @@ export async function separateGpu(): Promise<Gpu> {
   const device = await adapter.requestDevice();
   const gpu: Gpu = {
     device,
+    browser: false,
     info: {
       vendor: adapter.info.vendor,
       architecture: adapter.info.architecture,

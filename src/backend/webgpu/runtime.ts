@@ -289,9 +289,12 @@ export class GpuRuntime {
     }
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
-    // The error scopes (popped in reverse order) and the read-back are asked for together: each answer
-    // is a round trip to the device, and waiting for them one after another cost ~40 µs a run.
+    // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
+    // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
+    // browser answers a map request sent before the work is done only at its next poll (see Gpu.browser),
+    // so there the request waits for the scopes' answers, by when a small run is done.
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    if (this.gpu.browser) await scopes;
     const mapping = readback.mapAsync(GPUMapMode.READ);
     mapping.catch(() => undefined); // awaited below, unless the run was rejected
     const [validation, oom] = await scopes;
