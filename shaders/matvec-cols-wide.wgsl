@@ -10,25 +10,7 @@
 // (SwiftShader, transpose(W) @ x at 4096: 142 ms against 38 for W @ x). Four named accumulators, one per
 // vec4, stay in registers (SwiftShader spills more; a dynamically indexed array is slower still).
 //
-// Bindings: @binding(0) out (f32), @binding(1) params, @binding(2) matrix, @binding(3) vector.
-
-const MATVEC_WORKGROUP: u32 = 64u;
-
-struct MatvecParams {
-  // outputs / 4: vec4s per matrix row.
-  outputs4: u32,
-  k: u32,
-  // Offset of the matrix in vec4s, of the vector in f32s.
-  matrix4: u32,
-  vector: u32,
-  // Threads per row of the (possibly folded) dispatch grid: x size × workgroup size.
-  grid_x: u32,
-}
-
-@group(0) @binding(0) var<storage, read_write> matvec_out: array<vec4f>;
-@group(0) @binding(1) var<uniform> matvec_params: MatvecParams;
-@group(0) @binding(2) var<storage, read> matvec_matrix: array<vec4f>;
-@group(0) @binding(3) var<storage, read> matvec_vector: array<f32>;
+// Bindings and params: matvec-cols-params.wgsl, prepended by the planner.
 
 @compute @workgroup_size(MATVEC_WORKGROUP)
 fn matvec_main(@builtin(global_invocation_id) gid: vec3u) {

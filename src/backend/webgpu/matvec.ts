@@ -1,5 +1,5 @@
 /**
- * Planner for the matrix-vector kernels of shaders/matvec-rows.wgsl and matvec-cols.wgsl:
+ * Planner for the matrix-vector kernels of shaders/matvec-rows.wgsl and matvec-cols(-wide).wgsl:
  * out[o] = Σ_k matrix[o, k] · vector[k], the shape of every GEMM with one output row or column (a primal
  * W @ x, a single-direction JVP or VJP through it). The 64×64-tile GEMM would compute 64 outputs per
  * dot product and keep one; the general reduction (reduce.ts) handles any layout but pays a shared-memory
@@ -54,7 +54,7 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
     const workgroups = foldGrid(Math.ceil(threads / WORKGROUP), limits.maxComputeWorkgroupsPerDimension);
     return {
       label: softwareAdapter ? `${label}, 16 outputs per thread` : label,
-      code: loadShader(softwareAdapter ? 'matvec-cols-wide' : 'matvec-cols'),
+      code: `${loadShader('matvec-cols-params')}\n${loadShader(softwareAdapter ? 'matvec-cols-wide' : 'matvec-cols')}`,
       entryPoint: 'matvec_main',
       workgroups,
       uniforms: Uint32Array.of(outputs / 4, K, spec.matrixOffset / 4, spec.vectorOffset, workgroups[0] * WORKGROUP, 0, 0, 0),
