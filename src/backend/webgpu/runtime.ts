@@ -3,6 +3,7 @@ import { numel } from '../../ir/shape.ts';
 import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
+import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
 export class GpuError extends Error {
@@ -71,6 +72,8 @@ export class GpuRuntime {
   private readonly lost: Promise<never>;
   /** Mappable read-back buffers by size: a run copies all its outputs into one and maps it once. */
   private readonly readbacks = new Map<number, GPUBuffer[]>();
+  /** Mapped staging buffers for large inputs. */
+  private readonly belt: UploadBelt;
   /** Pipelines compiled so far (a second compile of the same program adds none). */
   compiledPipelines = 0;
   lastProfile: Profile | null = null;
@@ -84,6 +87,7 @@ export class GpuRuntime {
   /** `strategy` overrides what the adapter says about itself (tests run both plans on one device). */
   constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}, strategy: { softwareAdapter?: boolean } = {}) {
     this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
+    this.belt = new UploadBelt(gpu.device);
     this.lost = gpu.device.lost.then((info) => {
       throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
     });
@@ -240,9 +244,16 @@ export class GpuRuntime {
       cached.groups = [];
     }
     const bufferOf = (v: number) => slots[plan.slotOf.get(v)!];
+    // Large inputs are converted straight into mapped staging buffers (upload-belt.ts), copied below.
+    const staged: { staging: GPUBuffer; target: GPUBuffer }[] = [];
     for (const p of graph.inputs) {
       const t = inputs.get(p.name);
       if (t === undefined) throw new Error(`missing value for graph input '${p.name}'`);
+      const staging = 4 * t.data.length >= BELT_MIN_BYTES ? this.belt.stage(t.data) : null;
+      if (staging !== null) {
+        staged.push({ staging, target: bufferOf(p.id) });
+        continue;
+      }
       // f64 values go through a pooled f32 array (writeBuffer copies at once): a fresh 256 KiB array per
       // input per run kept the collector busy (a 256-wide layer Jacobian spent 15% of its time in GC).
       const data = t.data instanceof Float32Array ? t.data : toDType(t, 'f32').data;
@@ -253,6 +264,7 @@ export class GpuRuntime {
     const timing = profile ? this.timingOf(plan, cached) : null;
     const querySet = timing?.queries ?? null;
     const encoder = device.createCommandEncoder({ label: 'gradient-lab run' });
+    for (const { staging, target } of staged) encoder.copyBufferToBuffer(staging, 0, target, 0, staging.size);
     // Dispatches in one pass are still ordered: WebGPU synchronises storage writes between them.
     const shared = querySet === null ? encoder.beginComputePass({ label: 'gradient-lab kernels' }) : null;
     plan.launches.forEach((launch, i) => {
@@ -289,6 +301,7 @@ export class GpuRuntime {
     }
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
+    for (const { staging } of staged) this.belt.recycle(staging);
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
     // browser answers a map request sent before the work is done only at its next poll (see Gpu.browser),
@@ -345,6 +358,7 @@ export class GpuRuntime {
     for (const list of [...this.pool.values(), ...this.readbacks.values()]) for (const b of list) b.destroy();
     this.pool.clear();
     this.readbacks.clear();
+    this.belt.dispose();
   }
 }
 
