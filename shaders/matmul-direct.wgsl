@@ -1,7 +1,8 @@
 // Batched GEMM without workgroup memory, for software adapters when K ≥ 8 (planned by
 // src/backend/webgpu/matmul.ts; Params and bindings in matmul-params.wgsl). Each workgroup computes a
 // 64×128 tile of C; each of its 8×2 threads a 32×16 block, in 128 named vec4 registers, four steps of
-// k at a time.
+// k at a time. Its entry point comes first in the code: matmul-direct-quads.wgsl where the device has
+// subgroups of whole quads (the quad shares op(A)'s loads), else matmul-direct-lanes.wgsl.
 //
 // Why a second kernel: on a CPU running WGSL (SwiftShader) workgroup memory is ordinary memory
 // reached through per-lane gathers and every barrier is a switch between fibers, so staging panels
@@ -33,8 +34,11 @@
 // as array<vec4f> (no faster than scalar reads: a vec4 read is four gathers too); k eight steps per
 // trip (0.9×); running the last K % 4 steps in the main loop with the steps past K zeroed (0.8× with
 // a select per element, 0.9-0.95× with one per quad), or in a loop over an array of the block
-// (compiles in 0.6-0.8× the time, but 1.5× slower at K = 7); sharing A's rows between the four lanes
-// with subgroupBroadcast (1.1-1.2× more, not worth requiring the feature).
+// (compiles in 0.6-0.8× the time, but 1.5× slower at K = 7).
+// With the quads' shared loads (matmul-direct-quads.wgsl), measured on a 2-core Intel Xeon: 64×16
+// blocks (64 + 16 loads per step for 1024 FMAs; 0.92-1.05×, and compiles 2-2.5× slower), 32×32 and
+// 48×16 (0.76-1.06×). A compute-only variant (loads hoisted out of the k loop) ran 4.1-4.4× faster
+// than the kernel: loads, not FMAs, still set its speed.
 //
 // Thread (x, y) owns rows r .. r + 31 (r = m0 + 32y) and columns c + 8j (c = n0 + x, j = 0..15): the
 // 8 threads of a row of the workgroup read neighbouring columns of op(B) and the same rows of op(A).
@@ -44,11 +48,9 @@
 const TILE_M = 64u;
 const TILE_N = 128u;
 
-@compute @workgroup_size(8, 2)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(local_invocation_id) local: vec3u,
-) {
+// The block of C that thread `local` (x < 8, y < 2) of workgroup `group` computes; the entry point
+// (matmul-direct-lanes.wgsl or matmul-direct-quads.wgsl) says which thread is which, and reads op(A).
+fn gemmBlock(group: vec3u, local: vec2u) {
   let tile = group.x + group.y * p.gridX + group.z * p.gridXY;
   if (tile >= p.tiles) {
     return;
@@ -233,12 +235,6 @@ fn rowOffsets(base: u32, r: u32) -> vec4u {
 // Element offsets of columns c, c + 8, c + 16, c + 24 of op(B), clamped to its last column.
 fn colOffsets(base: u32, c: u32) -> vec4u {
   return base + min(vec4u(c, c + 8u, c + 16u, c + 24u), vec4u(p.N - 1u)) * p.bCol;
-}
-
-// op(A)[row, k .. k + 3] for the row at element offset `row`.
-fn quadA(row: u32, k: u32) -> vec4f {
-  let i = row + k * p.aK;
-  return vec4f(A[i], A[i + p.aK], A[i + 2u * p.aK], A[i + 3u * p.aK]);
 }
 
 // op(B)[k .. k + 3, cols] as the columns of a matrix (column t is row k + t), so that

@@ -9,3 +9,12 @@ describeDeviceSmoke('Chromium', device);
 it.skipIf(device === null)('the engine\'s device knows it is a browser\'s (its read-backs wait for the error scopes: Gpu.browser)', async () => {
   expect((await webgpuRuntime()).gpu.browser).toBe(true);
 });
+
+it.skipIf(device === null)('on SwiftShader the engine\'s device has quad subgroups, so its GEMM shares op(A)\'s loads (GpuInfo.quadSubgroups)', async () => {
+  const { gpu, softwareAdapter, quadSubgroups } = await webgpuRuntime();
+  if (!/swiftshader/i.test(`${gpu.info.vendor} ${gpu.info.architecture} ${gpu.info.description}`)) return;
+  expect(softwareAdapter).toBe(true);
+  expect(gpu.info.quadSubgroups).toBe(true);
+  expect(quadSubgroups).toBe(true);
+  expect(gpu.device.features.has('subgroups')).toBe(true);
+});

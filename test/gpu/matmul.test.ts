@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KernelPlan } from '../../src/backend/webgpu/kernel-plan.ts';
-import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
+import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, SUBGROUP_MATMUL_KERNELS, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
 import { loadShader } from '../../src/backend/webgpu/shader-source.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { getTestDevice } from '../support/webgpu.ts';
@@ -162,16 +162,25 @@ describe('planMatmul (pure)', () => {
     const shortK = planMatmul(spec(1000, 64, DIRECT_MIN_K - 1, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
     expect(shortK.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct-short-k')}`);
     const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
-    expect(direct.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
-    for (const plan of [shortK, direct]) expect(plan.code).not.toContain('var<workgroup>');
-    expect([...direct.uniforms]).toEqual([...plans[1].uniforms]);
-    expect(direct.workgroups).toEqual(plans[1].workgroups);
+    expect(direct.code).toBe(`${loadShader('matmul-direct-lanes')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
+    // With quad subgroups, the same kernel body behind an entry point that shares op(A)'s loads; its
+    // `enable subgroups;` must come first.
+    const quads = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true, 'direct-quads');
+    expect(quads.code).toBe(`${loadShader('matmul-direct-quads')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
+    expect(quads.code.startsWith('enable subgroups;')).toBe(true);
+    for (const plan of [shortK, direct, quads]) expect(plan.code).not.toContain('var<workgroup>');
+    for (const plan of [direct, quads]) {
+      expect([...plan.uniforms]).toEqual([...plans[1].uniforms]);
+      expect(plan.workgroups).toEqual(plans[1].workgroups);
+    }
     const tileGrid = (K: number, softwareAdapter: boolean) => [...planMatmul(spec(130, 300, K), LIMITS, softwareAdapter).uniforms.subarray(12)];
     expect(tileGrid(DIRECT_MIN_K, false)).toEqual([5, 15, 15, 15, 15]);
     expect(tileGrid(DIRECT_MIN_K - 1, true)).toEqual([5, 15, 15, 15, 15]);
     expect(tileGrid(DIRECT_MIN_K, true)).toEqual([3, 9, 9, 9, 9]);
     expect([0, 1, 7, 8, 1000].map((K) => matmulKernelFor(K, true))).toEqual(['direct-short-k', 'direct-short-k', 'direct-short-k', 'direct', 'direct']);
+    expect([7, 8].map((K) => matmulKernelFor(K, true, true))).toEqual(['direct-short-k', 'direct-quads']);
     expect(matmulKernelFor(1, false)).toBe('tiled');
+    expect(matmulKernelFor(1000, false, true)).toBe('tiled');
     expect(plans[0].entryPoint).toBe('main');
     // M N K | aRow aK bK bCol | batchA batchB offA offB offC | tilesN tilesPerBatch tiles gridX gridXY
     expect([...plans[0].uniforms]).toEqual([3, 5, 7, 7, 1, 5, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
@@ -227,9 +236,11 @@ describe('loadShader', () => {
 });
 
 // Every kernel on this device, at every size (not only the sizes it would be picked for): the staged
-// one GPUs get and both direct ones software adapters get.
+// one GPUs get and the direct ones software adapters get. The one that needs subgroups runs wherever
+// the device has them, which SwiftShader's does (test/gpu/adapter.test.ts checks that it does in CI).
 for (const kernel of Object.keys(MATMUL_KERNELS) as MatmulKernel[]) {
-  describe.skipIf(device === null)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
+  const unsupported = SUBGROUP_MATMUL_KERNELS.has(kernel) && !device?.features.has('subgroups');
+  describe.skipIf(device === null || unsupported)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
     const gpu = device!;
     const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, kernel);
     const tile = { M: MATMUL_KERNELS[kernel].tileM, N: MATMUL_KERNELS[kernel].tileN };

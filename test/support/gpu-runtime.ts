@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { create, globals } from 'webgpu';
 import { webgpuRuntime } from '../../src/backend/webgpu/backend.ts';
-import type { Gpu } from '../../src/backend/webgpu/device.ts';
+import { featuresFor, hasQuadSubgroups, type Gpu } from '../../src/backend/webgpu/device.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 
 const NO_ADAPTER_HELP =
@@ -37,7 +37,8 @@ export async function separateGpu(): Promise<Gpu> {
   instance ??= create([]);
   const adapter = await instance.requestAdapter();
   if (adapter === null) throw new Error(`No WebGPU adapter from Dawn. ${NO_ADAPTER_HELP}`);
-  const device = await adapter.requestDevice();
+  const quadSubgroups = hasQuadSubgroups(instance, adapter);
+  const device = await adapter.requestDevice({ requiredFeatures: featuresFor(false, quadSubgroups) });
   const gpu: Gpu = {
     device,
     browser: false,
@@ -53,6 +54,7 @@ export async function separateGpu(): Promise<Gpu> {
         maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
       },
       timestamps: false,
+      quadSubgroups,
     },
     lostReason: null,
   };

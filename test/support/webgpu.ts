@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import { create, globals } from 'webgpu';
+import { featuresFor, hasQuadSubgroups } from '../../src/backend/webgpu/device.ts';
 
 // Dawn's constructors and enums (GPUBufferUsage, GPUMapMode, ...) as browser globals.
 Object.assign(globalThis, globals);
@@ -31,5 +32,6 @@ async function requestTestDevice(): Promise<GPUDevice | null> {
     }
     return null;
   }
-  return adapter.requestDevice();
+  // The subgroups feature where the engine would ask for it, so every GEMM kernel can be tested here.
+  return adapter.requestDevice({ requiredFeatures: featuresFor(false, hasQuadSubgroups(instance, adapter)) });
 }

@@ -12,6 +12,13 @@ export interface GpuInfo {
     maxStorageBuffersPerShaderStage: number;
   };
   readonly timestamps: boolean;
+  /**
+   * Whether kernels may share loads within quads of a subgroup: the device has the `subgroups`
+   * feature, WGSL has the `subgroup_id` builtin (so a kernel can number its threads by subgroup and
+   * lane, whatever order the adapter fills subgroups in), and subgroups hold 4 to 16 invocations (so
+   * they are whole quads, and whole within a 16-thread workgroup). SwiftShader's hold 4.
+   */
+  readonly quadSubgroups: boolean;
 }
 
 export interface Gpu {
@@ -76,6 +83,22 @@ function isNode(): boolean {
 
 let acquired: Promise<Gpu> | undefined;
 
+/** The device features the engine asks for: timestamps for profiles, subgroups for quadSubgroups. */
+export function featuresFor(timestamps: boolean, quadSubgroups: boolean): GPUFeatureName[] {
+  const features: GPUFeatureName[] = [];
+  if (timestamps) features.push('timestamp-query');
+  // @webgpu/types 0.1.74 does not list 'subgroups' yet (it shipped in Chrome 134 and is in Dawn).
+  if (quadSubgroups) features.push('subgroups' as GPUFeatureName);
+  return features;
+}
+
+/** See GpuInfo.quadSubgroups; the device must then be requested with the `subgroups` feature. */
+export function hasQuadSubgroups(gpu: GPU, adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const { subgroupMinSize: min, subgroupMaxSize: max } = info;
+  return adapter.features.has('subgroups') && gpu.wgslLanguageFeatures.has('subgroup_id') && min !== undefined && max !== undefined && min >= 4 && max <= 16;
+}
+
 /**
  * The process-wide device, requested once with the adapter's own limits (the defaults are smaller).
  * Rejects with a readable reason when there is no WebGPU or no adapter.
@@ -88,8 +111,9 @@ export function acquireGpu(): Promise<Gpu> {
     if (adapter === null) throw new Error('WebGPU found no adapter (no GPU, or its driver is not supported)');
     const limits = adapter.limits;
     const timestamps = adapter.features.has('timestamp-query');
+    const quadSubgroups = hasQuadSubgroups(gpu, adapter);
     const device = await adapter.requestDevice({
-      requiredFeatures: timestamps ? ['timestamp-query'] : [],
+      requiredFeatures: featuresFor(timestamps, quadSubgroups),
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
@@ -114,6 +138,7 @@ export function acquireGpu(): Promise<Gpu> {
           maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
         },
         timestamps,
+        quadSubgroups,
       },
       lostReason: null,
     };

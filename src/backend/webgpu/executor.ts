@@ -6,7 +6,7 @@ import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
 import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
-import { planMatmul, type MatmulSpec } from './matmul.ts';
+import { matmulKernelFor, planMatmul, type MatmulSpec } from './matmul.ts';
 import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
 import { schedule, type Operand, type Schedule, type Step } from './schedule.ts';
@@ -161,9 +161,10 @@ function elementwiseGroup(graph: Graph, sched: Schedule, steps: readonly Step[],
 
 /**
  * Plans kernels, buffers and their reuse for `graph` on this device. `softwareAdapter` (see
- * isSoftwareAdapter) picks strategies that suit a CPU running WGSL.
+ * isSoftwareAdapter) picks strategies that suit a CPU running WGSL; `quadSubgroups` (see
+ * GpuInfo.quadSubgroups) lets them share loads within subgroups.
  */
-export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapter = false): ExecPlan {
+export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapter = false, quadSubgroups = false): ExecPlan {
   const sched = schedule(graph, limits.maxStorageBuffersPerShaderStage);
   const bytes = new Map<ValueId, number>();
   const launches: Launch[] = [];
@@ -232,7 +233,8 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
       } else {
         for (const spec of m.specs) {
-          launches.push({ plan: planMatmul(spec, limits, softwareAdapter), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: [step.node] });
+          const kernel = matmulKernelFor(spec.K, softwareAdapter, quadSubgroups);
+          launches.push({ plan: planMatmul(spec, limits, softwareAdapter, kernel), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: [step.node] });
         }
       }
     } else {

@@ -24,25 +24,37 @@ export interface MatmulSpec {
 /** Rows and columns of C computed by one workgroup (must match TILE in shaders/matmul.wgsl). */
 export const MATMUL_TILE = 64;
 
-/** The GEMM kernels: their shader (after matmul-params) and the tile of C one workgroup computes. */
+/**
+ * The GEMM kernels: their shaders, in order (`entry` first, for its `enable` directives, then
+ * matmul-params, then `body`), and the tile of C one workgroup computes.
+ */
 export const MATMUL_KERNELS = {
   /** GPUs: panels staged in workgroup memory. */
-  tiled: { shader: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  tiled: { entry: null, body: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  /** Software adapters with whole quads in their subgroups, K ≥ DIRECT_MIN_K: the quad shares op(A)'s loads. */
+  'direct-quads': { entry: 'matmul-direct-quads', body: 'matmul-direct', tileM: 64, tileN: 128 },
   /** Software adapters, K ≥ DIRECT_MIN_K: 32×16 blocks per thread read straight from the buffers. */
-  direct: { shader: 'matmul-direct', tileM: 64, tileN: 128 },
+  direct: { entry: 'matmul-direct-lanes', body: 'matmul-direct', tileM: 64, tileN: 128 },
   /** Software adapters, short K: 8×8 blocks, whose stores cost less when there is little else to do. */
-  'direct-short-k': { shader: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  'direct-short-k': { entry: null, body: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
 } as const;
+
+/** The kernels whose WGSL needs the device's `subgroups` feature (see GpuInfo.quadSubgroups). */
+export const SUBGROUP_MATMUL_KERNELS: ReadonlySet<MatmulKernel> = new Set(['direct-quads']);
 
 export type MatmulKernel = keyof typeof MATMUL_KERNELS;
 
 /** Below this K the 8×8 kernel is faster on SwiftShader (K = 1: 1.65×, 4: 1.1-1.2×, 8: 0.95×). */
 export const DIRECT_MIN_K = 8;
 
-/** The kernel planMatmul picks: staged tiles on a GPU; on a software adapter, by K. */
-export function matmulKernelFor(K: number, softwareAdapter: boolean): MatmulKernel {
+/**
+ * The kernel planMatmul picks: staged tiles on a GPU; on a software adapter, by K, and sharing op(A)'s
+ * loads within quads where the device allows it (`quadSubgroups`, GpuInfo.quadSubgroups).
+ */
+export function matmulKernelFor(K: number, softwareAdapter: boolean, quadSubgroups = false): MatmulKernel {
   if (!softwareAdapter) return 'tiled';
-  return K < DIRECT_MIN_K ? 'direct-short-k' : 'direct';
+  if (K < DIRECT_MIN_K) return 'direct-short-k';
+  return quadSubgroups ? 'direct-quads' : 'direct';
 }
 
 const U32_LIMIT = 2 ** 32;
@@ -77,7 +89,7 @@ export function planMatmul(
   checkU32('B', offsetB + lastBatch * batchStrideB + K * N);
   checkU32('C', offsetC + batch * M * N);
 
-  const { shader, tileM, tileN } = MATMUL_KERNELS[kernel];
+  const { entry, body, tileM, tileN } = MATMUL_KERNELS[kernel];
   const tilesN = Math.ceil(N / tileN);
   const tilesPerBatch = Math.ceil(M / tileM) * tilesN;
   const tiles = tilesPerBatch * batch;
@@ -96,7 +108,7 @@ export function planMatmul(
   return {
     label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${kernel === 'tiled' ? '' : `, ${kernel}`}`,
     // Software adapters read the operands directly (matmul-direct.wgsl says why); GPUs stage tiles.
-    code: `${loadShader('matmul-params')}\n${loadShader(shader)}`,
+    code: [entry, 'matmul-params', body].flatMap((name) => (name === null ? [] : [loadShader(name)])).join('\n'),
     entryPoint: 'main',
     workgroups,
     uniforms,

@@ -84,9 +84,16 @@ export class GpuRuntime {
   /** Whether planners pick the strategies for a CPU-run adapter (see isSoftwareAdapter). */
   readonly softwareAdapter: boolean;
 
-  /** `strategy` overrides what the adapter says about itself (tests run both plans on one device). */
-  constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}, strategy: { softwareAdapter?: boolean } = {}) {
+  /** Whether planners may use kernels that share loads within quads of a subgroup (GpuInfo.quadSubgroups). */
+  readonly quadSubgroups: boolean;
+
+  /**
+   * `strategy` overrides what the adapter says about itself (tests run both plans on one device);
+   * quadSubgroups can only be turned off, since its kernels need the device's `subgroups` feature.
+   */
+  constructor(readonly gpu: Gpu, lower: Partial<GpuInfo['limits']> = {}, strategy: { softwareAdapter?: boolean; quadSubgroups?: boolean } = {}) {
     this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
+    this.quadSubgroups = gpu.info.quadSubgroups && (strategy.quadSubgroups ?? true);
     this.belt = new UploadBelt(gpu.device);
     this.lost = gpu.device.lost.then((info) => {
       throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
@@ -103,7 +110,7 @@ export class GpuRuntime {
   plan(graph: Graph): ExecPlan {
     let p = this.plans.get(graph);
     if (p === undefined) {
-      p = planGraph(graph, this.limits, this.softwareAdapter);
+      p = planGraph(graph, this.limits, this.softwareAdapter, this.quadSubgroups);
       this.plans.set(graph, p);
     }
     return p;
