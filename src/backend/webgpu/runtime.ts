@@ -3,6 +3,7 @@ import { numel } from '../../ir/shape.ts';
 import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
+import { quietDelayMs, sleep } from './quiet-wait.ts';
 import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
@@ -49,6 +50,8 @@ interface Bindings {
    * read each other's. Null without timestamp queries on the adapter.
    */
   timing?: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
+  /** The last run's submit-to-read-back time, from which Node's next run sleeps (quiet-wait.ts). */
+  lastWaitMs?: number;
 }
 
 /** Where a run's outputs, then its kernel times, sit in its one read-back buffer. */
@@ -312,11 +315,16 @@ export class GpuRuntime {
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
     // browser answers a map request sent before the work is done only at its next poll (see Gpu.browser),
-    // so there the request waits for the scopes' answers, by when a small run is done.
+    // so there the request waits for the scopes' answers, by when a small run is done. A longer run in
+    // Node sleeps first, so that Dawn's polling does not spin while the work runs (quiet-wait.ts).
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    if (this.gpu.browser) await scopes;
-    const mapping = readback.mapAsync(GPUMapMode.READ);
-    mapping.catch(() => undefined); // awaited below, unless the run was rejected
+    const quiet = this.gpu.browser ? 0 : quietDelayMs(cached.lastWaitMs);
+    const mapNow = () => {
+      const m = readback.mapAsync(GPUMapMode.READ);
+      m.catch(() => undefined); // awaited below, unless the run was rejected
+      return m;
+    };
+    let mapping = this.gpu.browser || quiet > 0 ? null : mapNow();
     const [validation, oom] = await scopes;
     const failure = validation ?? oom;
     if (failure !== null) {
@@ -324,6 +332,8 @@ export class GpuRuntime {
       slots.forEach((b) => b.destroy());
       throw new GpuError(oom !== null && validation === null ? 'out-of-memory' : 'validation', `WebGPU rejected the run: ${failure.message}`);
     }
+    if (quiet > 0) await sleep(quiet);
+    mapping ??= mapNow();
 
     // Read back, but never wait forever on a device that is gone.
     try {
@@ -333,6 +343,7 @@ export class GpuRuntime {
       throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
     }
     const wallMs = performance.now() - start;
+    cached.lastWaitMs = wallMs;
     const mapped = readback.getMappedRange();
     const values = new Map<string, Tensor>();
     outputs.forEach((o, i) => {
