@@ -51,3 +51,36 @@ describe.skipIf(shared === null)('large inputs through the upload belt', () => {
     }
   });
 });
+
+describe.skipIf(shared === null)('staging buffers and the read-back', () => {
+  it('maps a run\'s staging buffers again only after its read-back, so no map request is pending while the run works', async () => {
+    // A pending map request keeps Dawn's Node bindings polling, which is what quiet-wait.ts avoids.
+    const n = 512;
+    const program = compileOrThrow('input W[n, n]\ninput X[n, n]\noutput Y = tanh(W @ X)', { n });
+    const data = (salt: number) => Float64Array.from({ length: n * n }, (_, i) => Math.sin(salt + i * 0.37) / 8);
+    const inputs = new Map<string, Tensor>([['W', { shape: [n, n], data: data(1) }], ['X', { shape: [n, n], data: data(2) }]]);
+    const rt = new GpuRuntime(shared!.gpu);
+    const modes: number[] = [];
+    const original = GPUBuffer.prototype.mapAsync;
+    GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, mode: number, ...rest: unknown[]) {
+      modes.push(mode);
+      return (original as (...a: unknown[]) => Promise<undefined>).call(this, mode, ...rest);
+    } as typeof original;
+    try {
+      for (let run = 0; run < 2; run++) {
+        modes.length = 0;
+        const got = (await rt.run(program.graph, inputs)).get('Y')!.data;
+        // The first run stages both inputs (1 MiB each) in new buffers: the read-back is asked for first,
+        // then both staging buffers are mapped for writing again. The second may find them still being
+        // mapped and write its inputs directly; whatever it stages comes after its read-back too.
+        if (run === 0) expect(modes).toEqual([GPUMapMode.READ, GPUMapMode.WRITE, GPUMapMode.WRITE]);
+        expect(modes[0], `run ${run}`).toBe(GPUMapMode.READ);
+        expect(modes.slice(1).every((m) => m === GPUMapMode.WRITE), `run ${run}`).toBe(true);
+        expectAllclose(got, interpret(program.graph, inputs, 'f64').get('Y')!.data, gpuTolerance('transcendental', program.graph), `run ${run}`);
+      }
+    } finally {
+      GPUBuffer.prototype.mapAsync = original;
+      rt.dispose();
+    }
+  });
+});

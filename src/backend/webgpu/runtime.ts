@@ -311,7 +311,9 @@ export class GpuRuntime {
     }
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
-    for (const { staging } of staged) this.belt.recycle(staging);
+    // Staging buffers are mapped again once the run has been read back: a map request pending during the
+    // work would keep Dawn's Node bindings polling through the sleep below (quiet-wait.ts).
+    const recycleStaging = () => staged.forEach(({ staging }) => this.belt.recycle(staging));
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
     // browser answers a map request sent before the work is done only at its next poll (see Gpu.browser),
@@ -328,6 +330,7 @@ export class GpuRuntime {
     const [validation, oom] = await scopes;
     const failure = validation ?? oom;
     if (failure !== null) {
+      recycleStaging();
       readback.destroy();
       slots.forEach((b) => b.destroy());
       throw new GpuError(oom !== null && validation === null ? 'out-of-memory' : 'validation', `WebGPU rejected the run: ${failure.message}`);
@@ -339,11 +342,13 @@ export class GpuRuntime {
     try {
       await Promise.race([mapping, this.lost]);
     } catch (err) {
+      recycleStaging();
       readback.destroy();
       throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
     }
     const wallMs = performance.now() - start;
     cached.lastWaitMs = wallMs;
+    recycleStaging();
     const mapped = readback.getMappedRange();
     const values = new Map<string, Tensor>();
     outputs.forEach((o, i) => {
