@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { webgpuRuntime } from '../../src/backend/webgpu/backend.ts';
 import { getBrowserTestDevice } from '../support/browser-webgpu.ts';
-import { describeDeviceSmoke } from '../support/device-smoke.ts';
+import { describeDeviceSmoke, expectQuadSubgroupsOnSwiftShader } from '../support/device-smoke.ts';
 
 const device = await getBrowserTestDevice();
 describeDeviceSmoke('Chromium', device);
@@ -11,10 +11,5 @@ it.skipIf(device === null)('the engine\'s device knows it is a browser\'s (its r
 });
 
 it.skipIf(device === null)('on SwiftShader the engine\'s device has quad subgroups, so its GEMM shares op(A)\'s loads (GpuInfo.quadSubgroups)', async () => {
-  const { gpu, softwareAdapter, quadSubgroups } = await webgpuRuntime();
-  if (!/swiftshader/i.test(`${gpu.info.vendor} ${gpu.info.architecture} ${gpu.info.description}`)) return;
-  expect(softwareAdapter).toBe(true);
-  expect(gpu.info.quadSubgroups).toBe(true);
-  expect(quadSubgroups).toBe(true);
-  expect(gpu.device.features.has('subgroups')).toBe(true);
+  expectQuadSubgroupsOnSwiftShader(await webgpuRuntime());
 });

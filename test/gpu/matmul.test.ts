@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KernelPlan } from '../../src/backend/webgpu/kernel-plan.ts';
-import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, SUBGROUP_MATMUL_KERNELS, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
+import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
 import { loadShader } from '../../src/backend/webgpu/shader-source.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { getTestDevice } from '../support/webgpu.ts';
@@ -239,7 +239,7 @@ describe('loadShader', () => {
 // one GPUs get and the direct ones software adapters get. The one that needs subgroups runs wherever
 // the device has them, which SwiftShader's does (test/gpu/adapter.test.ts checks that it does in CI).
 for (const kernel of Object.keys(MATMUL_KERNELS) as MatmulKernel[]) {
-  const unsupported = SUBGROUP_MATMUL_KERNELS.has(kernel) && !device?.features.has('subgroups');
+  const unsupported = MATMUL_KERNELS[kernel].subgroups && !device?.features.has('subgroups');
   describe.skipIf(device === null || unsupported)(`${kernel} matmul kernel on WebGPU (Node, Dawn)`, () => {
     const gpu = device!;
     const check = (s: MatmulSpec, limits = LIMITS) => checkMatmul(gpu, s, limits, kernel);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import affineWgsl from './affine.wgsl?raw';
 
 const WORKGROUP_SIZE = 64;
@@ -69,4 +70,18 @@ export function describeDeviceSmoke(where: string, device: GPUDevice | null): vo
       expect(await runAffineKernel(gpu, x)).toEqual(expected);
     });
   });
+}
+
+/**
+ * On SwiftShader, the engine's runtime must have quad subgroups (GpuInfo.quadSubgroups), so that its
+ * GEMM shares op(A)'s loads (matmul-direct-quads.wgsl): if a Dawn, Chromium or SwiftShader update took
+ * them away, the plain kernel would take over silently at 0.8× the speed. Other adapters pass as they are.
+ */
+export function expectQuadSubgroupsOnSwiftShader(runtime: GpuRuntime): void {
+  const { gpu, softwareAdapter, quadSubgroups } = runtime;
+  if (!/swiftshader/i.test(`${gpu.info.vendor} ${gpu.info.architecture} ${gpu.info.description}`)) return;
+  expect(softwareAdapter).toBe(true);
+  expect(gpu.info.quadSubgroups).toBe(true);
+  expect(quadSubgroups).toBe(true);
+  expect(gpu.device.features.has('subgroups')).toBe(true);
 }

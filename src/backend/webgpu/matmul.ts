@@ -26,21 +26,19 @@ export const MATMUL_TILE = 64;
 
 /**
  * The GEMM kernels: their shaders, in order (`entry` first, for its `enable` directives, then
- * matmul-params, then `body`), and the tile of C one workgroup computes.
+ * matmul-params, then `body`), the tile of C one workgroup computes, and whether the WGSL needs the
+ * device's `subgroups` feature (see GpuInfo.quadSubgroups).
  */
 export const MATMUL_KERNELS = {
   /** GPUs: panels staged in workgroup memory. */
-  tiled: { entry: null, body: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  tiled: { entry: null, body: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE, subgroups: false },
   /** Software adapters with whole quads in their subgroups, K ≥ DIRECT_MIN_K: the quad shares op(A)'s loads. */
-  'direct-quads': { entry: 'matmul-direct-quads', body: 'matmul-direct', tileM: 64, tileN: 128 },
+  'direct-quads': { entry: 'matmul-direct-quads', body: 'matmul-direct', tileM: 64, tileN: 128, subgroups: true },
   /** Software adapters, K ≥ DIRECT_MIN_K: 32×16 blocks per thread read straight from the buffers. */
-  direct: { entry: 'matmul-direct-lanes', body: 'matmul-direct', tileM: 64, tileN: 128 },
+  direct: { entry: 'matmul-direct-lanes', body: 'matmul-direct', tileM: 64, tileN: 128, subgroups: false },
   /** Software adapters, short K: 8×8 blocks, whose stores cost less when there is little else to do. */
-  'direct-short-k': { entry: null, body: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE },
+  'direct-short-k': { entry: null, body: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE, subgroups: false },
 } as const;
-
-/** The kernels whose WGSL needs the device's `subgroups` feature (see GpuInfo.quadSubgroups). */
-export const SUBGROUP_MATMUL_KERNELS: ReadonlySet<MatmulKernel> = new Set(['direct-quads']);
 
 export type MatmulKernel = keyof typeof MATMUL_KERNELS;
 
