@@ -3,7 +3,9 @@ import { compileOrThrow, listKernels, randomValues, type Program } from '../../s
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
 import { jacobian } from '../../src/api/jacobian.ts';
-import { ELEMENTWISE_LANES } from '../../src/backend/webgpu/emit.ts';
+import { ELEMENTWISE_LANES, ELEMENTWISE_WORKGROUP, SOFTWARE_ELEMENTWISE_BLOCKS } from '../../src/backend/webgpu/emit.ts';
+import { DEFAULT_LIMITS } from '../../src/backend/webgpu/inspect.ts';
+import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { gpuTolerance, type Family } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
@@ -14,11 +16,15 @@ function inputsOf(p: Program, seed: number): Map<string, Tensor> {
   return new Map(Object.entries(randomValues(p.inputs, seed)).map(([k, t]) => [k, { shape: t.shape, data: t.data.map(Math.fround) }]));
 }
 
-/** The program's only elementwise kernel. */
-function elementwiseKernel(p: Program): string {
-  const kernels = listKernels(p.graph).kernels.filter((k) => k.label.startsWith('elementwise'));
+/** The program's only elementwise kernel, as planned for a hardware GPU unless `softwareAdapter`. */
+function elementwiseListing(p: Program, softwareAdapter = false, limits = DEFAULT_LIMITS) {
+  const kernels = listKernels(p.graph, limits, softwareAdapter).kernels.filter((k) => k.label.startsWith('elementwise'));
   expect(kernels).toHaveLength(1);
-  return kernels[0].code;
+  return kernels[0];
+}
+
+function elementwiseKernel(p: Program, softwareAdapter = false): string {
+  return elementwiseListing(p, softwareAdapter).code;
 }
 
 /** How the kernel binds the input called `name`: 'vec4<f32>' or 'f32'. */
@@ -74,6 +80,50 @@ describe('vectorised elementwise kernels: how each operand is read (no device ne
   });
 });
 
+describe('several blocks per invocation on a software adapter (no device needed)', () => {
+  const B = SOFTWARE_ELEMENTWISE_BLOCKS;
+  const calls = (code: string) => [...code.matchAll(/^ {2}compute_block\((.*)\);$/gm)].map((m) => m[1]);
+
+  it('a hardware GPU keeps one block per invocation', () => {
+    const code = elementwiseKernel(compileOrThrow('input x[n]\noutput y = exp(x) * 2', { n: 4096 }));
+    expect(code).not.toContain('compute_block');
+    expect(code).toMatch(/if \(i >= 1024u\)/);
+  });
+
+  it(`a software adapter's invocation computes ${B} consecutive vec4s in straight-line code`, () => {
+    const k = elementwiseListing(compileOrThrow('input x[n]\noutput y = exp(x) * 2', { n: 4096 }), true);
+    expect(k.code).toContain('fn compute_block(i: u32)');
+    expect(calls(k.code)).toEqual(['first', ...Array.from({ length: B - 1 }, (_, b) => `first + ${b + 1}u`)]);
+    expect(k.code).toMatch(/if \(first >= 1024u\)/);
+    // One exp per element of a block, written once in the block's function.
+    expect(count(k.code, /exp\(/g)).toBe(ELEMENTWISE_LANES);
+    expect(k.code).not.toMatch(/for \(|while/);
+    expect(k.workgroups).toEqual([Math.ceil(1024 / B / ELEMENTWISE_WORKGROUP), 1, 1]);
+  });
+
+  it("the last invocation's blocks past the end repeat its own last block", () => {
+    // 4 · 7 elements: 7 vec4s, so the second invocation has blocks 4..6 and then 6 again.
+    const code = elementwiseKernel(compileOrThrow('input x[n]\noutput y = x * 3', { n: 28 }), true);
+    expect(calls(code)).toEqual(['first', ...Array.from({ length: B - 1 }, (_, b) => `min(first + ${b + 1}u, 6u)`)]);
+    // Single elements (13) get blocks of one.
+    const one = elementwiseKernel(compileOrThrow('input x[n]\noutput y = x * 3', { n: 13 }), true);
+    expect(one).toContain('out: array<f32>');
+    expect(calls(one)).toEqual(['first', ...Array.from({ length: B - 1 }, (_, b) => `min(first + ${b + 1}u, 12u)`)]);
+  });
+
+  it('never more blocks than the kernel has', () => {
+    const code = elementwiseKernel(compileOrThrow('input x[n]\noutput y = x * 3', { n: 8 }), true);
+    expect(calls(code)).toEqual(['first', 'first + 1u']);
+    expect(elementwiseKernel(compileOrThrow('input x[n]\noutput y = x * 3', { n: 4 }), true)).not.toContain('compute_block');
+  });
+
+  it('a grid folded into two dimensions counts invocations across rows of workgroups', () => {
+    const k = elementwiseListing(compileOrThrow('input x[n]\noutput y = x * 3', { n: 40_000 }), true, { ...DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 4 });
+    expect(k.workgroups).toEqual([4, Math.ceil(Math.ceil(10_000 / B / ELEMENTWISE_WORKGROUP) / 4), 1]);
+    expect(k.code).toContain(`let first = (gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u) * ${B}u;`);
+  });
+});
+
 describe.skipIf(rt === null)('vectorised elementwise kernels on the device', () => {
   const cases: [string, string, Record<string, number>, Family][] = [
     ['a scale per row and a bias along the rows', 'input A[m, n]\ninput b[n]\ninput c[m, 1]\noutput y = A * exp(c) + b', { m: 5, n: 8 }, 'transcendental'],
@@ -90,6 +140,27 @@ describe.skipIf(rt === null)('vectorised elementwise kernels on the device', () 
   for (const [name, source, sizes, family] of cases) {
     it(`${name}: ${JSON.stringify(sizes)}`, async () => {
       await expectDeviceMatches(compileOrThrow(source, sizes), family);
+    });
+  }
+
+  // Every element is written exactly once whatever the tail: counts around multiples of blocks × lanes,
+  // one output and two, on both strategies and with the grid folded into two dimensions.
+  const strategies = rt === null ? [] : [
+    ['software adapter', new GpuRuntime(rt.gpu, {}, { softwareAdapter: true })],
+    ['hardware GPU', new GpuRuntime(rt.gpu, {}, { softwareAdapter: false })],
+    ['software adapter, grid folded', new GpuRuntime(rt.gpu, { maxComputeWorkgroupsPerDimension: 4 }, { softwareAdapter: true })],
+  ] as const;
+  for (const [strategy, runtime] of strategies) {
+    it(`counts on either side of whole invocations (${strategy})`, async () => {
+      const per = ELEMENTWISE_LANES * SOFTWARE_ELEMENTWISE_BLOCKS;
+      const sizes = [1, 3, 4, 8, per - 4, per, per + 1, per + 4, 2 * per + 12, ELEMENTWISE_WORKGROUP * per + 4, 3 * ELEMENTWISE_WORKGROUP * per - 3];
+      for (const n of sizes) {
+        const p = compileOrThrow('input x[n]\ninput s\nt = x * s + 1\noutput a = t * t\noutput b = t - x', { n });
+        const inputs = inputsOf(p, n);
+        const got = await runtime.run(p.graph, inputs);
+        const want = interpret(p.graph, inputs, 'f64');
+        for (const port of p.graph.outputs) expectAllclose(got.get(port.name)!.data, want.get(port.name)!.data, gpuTolerance('arithmetic', p.graph), `${port.name} at n = ${n}`);
+      }
     });
   }
 
