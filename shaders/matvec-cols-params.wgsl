@@ -3,8 +3,7 @@
 // (software adapters), planned by src/backend/webgpu/matvec.ts.
 //
 // Bindings: @binding(0) out (f32), @binding(1) params, @binding(2) matrix, @binding(3) vector.
-
-const MATVEC_WORKGROUP: u32 = 64u;
+// MATVEC_WORKGROUP is prepended by the planner.
 
 struct MatvecParams {
   // outputs / 4: vec4s per matrix row.

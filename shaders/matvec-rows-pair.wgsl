@@ -7,9 +7,7 @@
 // four sums per thread. Each output adds its terms in the order matvec-rows.wgsl would.
 //
 // Bindings: @binding(0) out, @binding(1) params, @binding(2) matrix, @binding(3) vector,
-// @binding(4) out_b, @binding(5) vector_b. MATVEC_LANES is prepended by the planner.
-
-const MATVEC_WORKGROUP: u32 = 64u;
+// @binding(4) out_b, @binding(5) vector_b. MATVEC_LANES and MATVEC_WORKGROUP are prepended by the planner.
 
 struct MatvecPairParams {
   outputs: u32,

@@ -8,9 +8,7 @@
 // workgroup barrier costs more than the loads it saves) there is no shared memory and no barrier.
 //
 // Bindings: @binding(0) out (f32), @binding(1) params, @binding(2) matrix, @binding(3) vector.
-// MATVEC_LANES (a power of two dividing MATVEC_WORKGROUP) is prepended by the planner.
-
-const MATVEC_WORKGROUP: u32 = 64u;
+// MATVEC_LANES (a power of two dividing MATVEC_WORKGROUP) and MATVEC_WORKGROUP are prepended by the planner.
 
 struct MatvecParams {
   outputs: u32,

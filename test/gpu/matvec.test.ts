@@ -12,6 +12,7 @@ import { expectAllclose } from '../support/allclose.ts';
 import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
+import { planMatvec, planMatvecPair } from '../../src/backend/webgpu/matvec.ts';
 
 const rt = await getTestRuntime();
 /** The same device planned both ways: one lane per four rows (software adapters) and 16 lanes with a tree (GPUs). */
@@ -139,6 +140,29 @@ describe('two products with one matrix, side by side, share a dispatch', () => {
     // Rows along C (Wᵀ v) keep one vector per dispatch.
     const cols = compileOrThrow('input W[n, m]\ninput x[n]\noutput y = transpose(W) @ x', { n: 64, m: 64 }).derived('jvp', [], { wrt: ['x'] });
     expect(labels(cols).every((l) => !l.includes('two vectors'))).toBe(true);
+  });
+});
+
+describe('workgroup sizes (no device needed)', () => {
+  const workgroupOf = (code: string) => Number(code.match(/const MATVEC_WORKGROUP: u32 = (\d+)u;/)?.[1]);
+  const spec = (outputs: number, layout: 'ok' | 'ko') => ({ outputs, K: 64, layout, matrixOffset: 0, vectorOffset: 0 });
+  const limits = { maxComputeWorkgroupsPerDimension: 65535 };
+
+  it('a GPU gets workgroups of 64; a software adapter at least two workgroups, none mostly idle', () => {
+    // 64 rows: 16 threads of four rows each; 1024 rows: 256.
+    expect(workgroupOf(planMatvec(spec(64, 'ok'), limits, false).code)).toBe(64);
+    const small = planMatvec(spec(64, 'ok'), limits, true);
+    expect([workgroupOf(small.code), small.workgroups[0]]).toEqual([8, 2]);
+    const large = planMatvec(spec(1024, 'ok'), limits, true);
+    expect([workgroupOf(large.code), large.workgroups[0]]).toEqual([64, 4]);
+    // The uniforms' grid width (threads per row of workgroups) follows the size.
+    expect(small.uniforms[4]).toBe(16);
+    // Columns: 16 outputs per thread on a software adapter, so 256 outputs are 16 threads.
+    const cols = planMatvec(spec(256, 'ko'), limits, true);
+    expect([workgroupOf(cols.code), cols.workgroups[0], cols.uniforms[4]]).toEqual([8, 2, 16]);
+    // The pair kernel keeps its single's grid.
+    const pair = planMatvecPair(spec(64, 'ok'), 64, limits, true);
+    expect([workgroupOf(pair.code), pair.workgroups]).toEqual([8, small.workgroups]);
   });
 });
 

@@ -3,7 +3,8 @@ import { compileOrThrow, listKernels, randomValues, type Program } from '../../s
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
 import { jacobian } from '../../src/api/jacobian.ts';
-import { ELEMENTWISE_LANES, ELEMENTWISE_WORKGROUP, SOFTWARE_ELEMENTWISE_BLOCKS } from '../../src/backend/webgpu/emit.ts';
+import { ELEMENTWISE_LANES, ELEMENTWISE_WORKGROUP, SOFTWARE_ELEMENTWISE_BLOCKS, SOFTWARE_ELEMENTWISE_WORKGROUP } from '../../src/backend/webgpu/emit.ts';
+import { softwareWorkgroupSize } from '../../src/backend/webgpu/kernel-plan.ts';
 import { DEFAULT_LIMITS } from '../../src/backend/webgpu/inspect.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import { expectAllclose } from '../support/allclose.ts';
@@ -98,7 +99,20 @@ describe('several blocks per invocation on a software adapter (no device needed)
     // One exp per element of a block, written once in the block's function.
     expect(count(k.code, /exp\(/g)).toBe(ELEMENTWISE_LANES);
     expect(k.code).not.toMatch(/for \(|while/);
-    expect(k.workgroups).toEqual([Math.ceil(1024 / B / ELEMENTWISE_WORKGROUP), 1, 1]);
+    // 1024 / B invocations in workgroups of the software size.
+    const size = softwareWorkgroupSize(1024 / B, SOFTWARE_ELEMENTWISE_WORKGROUP);
+    expect(k.code).toContain(`@workgroup_size(${size})`);
+    expect(k.workgroups).toEqual([1024 / B / size, 1, 1]);
+  });
+
+  it('workgroups on a software adapter: at least two, no larger than half the invocations, 8 to the cap', () => {
+    expect([1, 16, 17, 32, 64, 100, 128, 4096].map((n) => softwareWorkgroupSize(n, 64))).toEqual([8, 8, 8, 16, 32, 32, 64, 64]);
+    expect(softwareWorkgroupSize(4096, 256)).toBe(256);
+    // The 256-element tanh of a layer: 16 invocations, two workgroups of 8 (one of 256 on a GPU).
+    const p = compileOrThrow('input x[n]\noutput y = tanh(x)', { n: 256 });
+    expect(elementwiseListing(p, true).code).toContain('@workgroup_size(8)');
+    expect(elementwiseListing(p, true).workgroups).toEqual([2, 1, 1]);
+    expect(elementwiseListing(p, false).code).toContain(`@workgroup_size(${ELEMENTWISE_WORKGROUP})`);
   });
 
   it("the last invocation's blocks past the end repeat its own last block", () => {
@@ -118,9 +132,10 @@ describe('several blocks per invocation on a software adapter (no device needed)
   });
 
   it('a grid folded into two dimensions counts invocations across rows of workgroups', () => {
-    const k = elementwiseListing(compileOrThrow('input x[n]\noutput y = x * 3', { n: 40_000 }), true, { ...DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 4 });
-    expect(k.workgroups).toEqual([4, Math.ceil(Math.ceil(10_000 / B / ELEMENTWISE_WORKGROUP) / 4), 1]);
-    expect(k.code).toContain(`let first = (gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u) * ${B}u;`);
+    const k = elementwiseListing(compileOrThrow('input x[n]\noutput y = x * 3', { n: 40_000 }), true, { ...DEFAULT_LIMITS, maxComputeWorkgroupsPerDimension: 8 });
+    const size = SOFTWARE_ELEMENTWISE_WORKGROUP;
+    expect(k.workgroups).toEqual([8, Math.ceil(Math.ceil(10_000 / B / size) / 8), 1]);
+    expect(k.code).toContain(`let first = (gid.x + gid.y * groups.x * ${size}u) * ${B}u;`);
   });
 });
 
@@ -148,7 +163,7 @@ describe.skipIf(rt === null)('vectorised elementwise kernels on the device', () 
   const strategies = rt === null ? [] : [
     ['software adapter', new GpuRuntime(rt.gpu, {}, { softwareAdapter: true })],
     ['hardware GPU', new GpuRuntime(rt.gpu, {}, { softwareAdapter: false })],
-    ['software adapter, grid folded', new GpuRuntime(rt.gpu, { maxComputeWorkgroupsPerDimension: 4 }, { softwareAdapter: true })],
+    ['software adapter, grid folded', new GpuRuntime(rt.gpu, { maxComputeWorkgroupsPerDimension: 8 }, { softwareAdapter: true })],
   ] as const;
   for (const [strategy, runtime] of strategies) {
     it(`counts on either side of whole invocations (${strategy})`, async () => {

@@ -2,7 +2,7 @@ import type { AnyNode, Graph, NodeId } from '../../ir/graph.ts';
 import { formatShape, numel, shapesEqual, stridesOf, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import { broadcastStrides } from '../cpu/strided.ts';
-import type { KernelPlan } from './kernel-plan.ts';
+import { softwareWorkgroupSize, type KernelPlan } from './kernel-plan.ts';
 import { readsAtOwnIndex, type Schedule } from './schedule.ts';
 
 /** WGSL helpers that primitive expressions may call, emitted only into kernels that use them. */
@@ -266,6 +266,9 @@ export const ELEMENTWISE_WORKGROUP = 256;
  */
 export const SOFTWARE_ELEMENTWISE_BLOCKS = 4;
 
+/** The largest workgroup of an elementwise kernel on a software adapter (see softwareWorkgroupSize). */
+export const SOFTWARE_ELEMENTWISE_WORKGROUP = 64;
+
 /** Workgroup grid for `count` invocations of `size` threads, folded into 2-D past the per-dimension limit. */
 export function grid(count: number, size: number, maxPerDimension: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(count / size));
@@ -295,10 +298,10 @@ export interface FusedKernel {
  * measured on SwiftShader, scaling the rows of a 1024 × 1024 matrix took 19 ms one element per
  * invocation and 7 ms four.
  *
- * With `blocks` > 1 (software adapters: SOFTWARE_ELEMENTWISE_BLOCKS) each invocation computes that many
- * consecutive such blocks, one after another in straight-line code; see SOFTWARE_ELEMENTWISE_BLOCKS.
+ * On a software adapter each invocation computes SOFTWARE_ELEMENTWISE_BLOCKS consecutive such blocks,
+ * one after another in straight-line code, in workgroups sized by softwareWorkgroupSize.
  */
-export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly NodeId[], maxPerDimension: number, written: readonly NodeId[] = ids, blocks = 1): FusedKernel {
+export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly NodeId[], maxPerDimension: number, written: readonly NodeId[] = ids, softwareAdapter = false): FusedKernel {
   const count = numel(graph.nodes[ids[0]].shape);
   const lanes = count % ELEMENTWISE_LANES === 0 ? ELEMENTWISE_LANES : 1;
   const build = (declaredQuad?: ReadonlySet<NodeId>) => {
@@ -315,10 +318,12 @@ export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly 
   const element = lanes === 1 ? 'f32' : 'vec4<f32>';
   const stored = results.map((r) => (lanes === 1 ? r[0] : `vec4<f32>(${r.join(', ')})`));
   const units = count / lanes;
-  const perInvocation = Math.max(1, Math.min(blocks, units));
-  const workgroups = grid(Math.ceil(units / perInvocation), ELEMENTWISE_WORKGROUP, maxPerDimension);
+  const perInvocation = softwareAdapter ? Math.min(SOFTWARE_ELEMENTWISE_BLOCKS, units) : 1;
+  const invocations = Math.ceil(units / perInvocation);
+  const size = softwareAdapter ? softwareWorkgroupSize(invocations, SOFTWARE_ELEMENTWISE_WORKGROUP) : ELEMENTWISE_WORKGROUP;
+  const workgroups = grid(invocations, size, maxPerDimension);
   const body = [...fusion.lines.map((l) => `  ${l}`), ...stored.map((r, k) => `  ${out(k)}[i] = ${r};`)];
-  const thread = `gid.x + gid.y * groups.x * ${ELEMENTWISE_WORKGROUP}u`;
+  const thread = `gid.x + gid.y * groups.x * ${size}u`;
   const entry = perInvocation === 1
     ? [`  let i = ${thread};`, `  if (i >= ${units}u) { return; }`, ...body]
     : [
@@ -339,7 +344,7 @@ export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly 
     helperSource([...fusion.lines, ...stored]),
     '',
     ...(perInvocation === 1 ? [] : ['fn compute_block(i: u32) {', ...body, '}', '']),
-    `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})`,
+    `@compute @workgroup_size(${size})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {',
     ...entry,
     '}',

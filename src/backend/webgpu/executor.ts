@@ -4,7 +4,7 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
-import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, SOFTWARE_ELEMENTWISE_BLOCKS, type ProductLoad } from './emit.ts';
+import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { matmulKernelFor, planMatmul, type MatmulSpec } from './matmul.ts';
 import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
@@ -170,7 +170,6 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
   const launches: Launch[] = [];
   let scratch = graph.nodes.length;
   const own = (id: NodeId) => sched.owner.get(id)!;
-  const elementwiseBlocks = softwareAdapter ? SOFTWARE_ELEMENTWISE_BLOCKS : 1;
   for (const id of sched.stored) if (sched.owner.get(id) === id) bytes.set(id, bytesOf(graph.nodes[id].shape));
   let problem: string | null = null;
   /** The launches of a reduction writing `node`: a split one writes partials to scratch buffers that the next stage reduces. */
@@ -209,7 +208,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     if (step.kind === 'elementwise') {
       const group = elementwiseGroup(graph, sched, steps, i, limits.maxStorageBuffersPerShaderStage);
       i += group.length - 1;
-      const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, group, elementwiseBlocks);
+      const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, group, softwareAdapter);
       if (group.length > 1) groups.set(launches.length, group);
       launches.push({ plan: k.plan, bindings: [...k.reads.map(own), ...group], writes: group });
     } else if (step.kind === 'matmul') {
@@ -255,7 +254,7 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
   for (const [at, group] of groups) {
     const written = group.filter((id) => needed.has(id));
     if (written.length === group.length) continue;
-    const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, written, elementwiseBlocks);
+    const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, written, softwareAdapter);
     launches[at] = { plan: k.plan, bindings: [...k.reads.map(own), ...written], writes: written };
   }
 

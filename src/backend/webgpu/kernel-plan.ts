@@ -13,3 +13,16 @@ export interface KernelPlan {
   /** Contents of the uniform buffer bound after the storage buffers. */
   readonly uniforms: Uint32Array<ArrayBuffer>;
 }
+
+/**
+ * Threads per workgroup for a kernel of `invocations` threads on a software adapter: half of them,
+ * rounded down to a power of two, kept between 8 and `largest`. SwiftShader runs every invocation of a
+ * workgroup, idle ones included, and a workgroup on one core: a 64-wide W @ x (16 threads) took 45 µs
+ * in one workgroup of 64, 35 in one of 16, 24 in two of 8 and 43 in four of 4. Large kernels are not
+ * affected (256 × 256 elementwise: the same time in workgroups of 64 as of 256).
+ */
+export function softwareWorkgroupSize(invocations: number, largest: number): number {
+  let size = 8;
+  while (size * 2 <= Math.min(largest, invocations / 2)) size *= 2;
+  return size;
+}

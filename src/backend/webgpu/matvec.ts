@@ -8,7 +8,7 @@
  * Binding convention (as for reductions): @binding(0) the output, @binding(1) the uniforms,
  * @binding(2) the matrix, @binding(3) the vector.
  */
-import type { KernelPlan } from './kernel-plan.ts';
+import { softwareWorkgroupSize, type KernelPlan } from './kernel-plan.ts';
 import { foldGrid } from './matmul.ts';
 import { loadShader } from './shader-source.ts';
 
@@ -22,7 +22,7 @@ export interface MatvecSpec {
   readonly vectorOffset: number;
 }
 
-/** Threads per workgroup (MATVEC_WORKGROUP in the shaders). */
+/** Threads per workgroup on a GPU (MATVEC_WORKGROUP, which the planner prepends to the shaders). */
 const WORKGROUP = 64;
 /**
  * Lanes sharing a row on a hardware GPU: 16 lanes × 16 bytes read a row's 256 contiguous bytes per step,
@@ -50,25 +50,22 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
   const label = `matvec [${layout === 'ok' ? `${outputs}×${K}` : `${K}×${outputs}ᵀ`}]·[${K}]`;
   if (layout === 'ko') {
     const vec4sPerThread = softwareAdapter ? 4 : 1;
-    const threads = Math.ceil(outputs / 4 / vec4sPerThread);
-    const workgroups = foldGrid(Math.ceil(threads / WORKGROUP), limits.maxComputeWorkgroupsPerDimension);
+    const { size, workgroups } = gridFor(Math.ceil(outputs / 4 / vec4sPerThread), limits, softwareAdapter);
     return {
       label: softwareAdapter ? `${label}, 16 outputs per thread` : label,
-      code: `${loadShader('matvec-cols-params')}\n${loadShader(softwareAdapter ? 'matvec-cols-wide' : 'matvec-cols')}`,
+      code: `${constants(size)}${loadShader('matvec-cols-params')}\n${loadShader(softwareAdapter ? 'matvec-cols-wide' : 'matvec-cols')}`,
       entryPoint: 'matvec_main',
       workgroups,
-      uniforms: Uint32Array.of(outputs / 4, K, spec.matrixOffset / 4, spec.vectorOffset, workgroups[0] * WORKGROUP, 0, 0, 0),
+      uniforms: Uint32Array.of(outputs / 4, K, spec.matrixOffset / 4, spec.vectorOffset, workgroups[0] * size, 0, 0, 0),
     };
   }
-  const lanes = softwareAdapter ? 1 : GPU_LANES;
-  const threads = Math.ceil(outputs / 4) * lanes;
-  const workgroups = foldGrid(Math.ceil(threads / WORKGROUP), limits.maxComputeWorkgroupsPerDimension);
+  const rows = rowsGrid(spec, limits, softwareAdapter);
   return {
-    label: `${label}, ${lanes} lane${lanes === 1 ? '' : 's'} per 4 rows`,
-    code: `const MATVEC_LANES: u32 = ${lanes}u;\n${loadShader('matvec-rows')}`,
+    label: `${label}, ${rows.lanes} lane${rows.lanes === 1 ? '' : 's'} per 4 rows`,
+    code: `${constants(rows.size, rows.lanes)}${loadShader('matvec-rows')}`,
     entryPoint: 'matvec_main',
-    workgroups,
-    uniforms: Uint32Array.of(outputs, K / 4, spec.matrixOffset / 4, spec.vectorOffset / 4, workgroups[0] * WORKGROUP, 0, 0, 0),
+    workgroups: rows.workgroups,
+    uniforms: Uint32Array.of(outputs, K / 4, spec.matrixOffset / 4, spec.vectorOffset / 4, rows.workgroups[0] * rows.size, 0, 0, 0),
   };
 }
 
@@ -80,13 +77,30 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
 export function planMatvecPair(spec: MatvecSpec, vectorOffsetB: number, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean): KernelPlan {
   if (spec.layout !== 'ok' || !matvecApplies(spec) || vectorOffsetB % 4 !== 0) throw new RangeError(`planMatvecPair: outputs ${spec.outputs}, K ${spec.K}, ${spec.layout}: needs rows along k, vec4-aligned`);
   const single = planMatvec(spec, limits, softwareAdapter);
-  const lanes = softwareAdapter ? 1 : GPU_LANES;
+  const rows = rowsGrid(spec, limits, softwareAdapter);
   const uniforms = single.uniforms.slice();
   uniforms[5] = vectorOffsetB / 4;
   return {
     ...single,
     label: `${single.label}, two vectors`,
-    code: `const MATVEC_LANES: u32 = ${lanes}u;\n${loadShader('matvec-rows-pair')}`,
+    code: `${constants(rows.size, rows.lanes)}${loadShader('matvec-rows-pair')}`,
     uniforms,
   };
+}
+
+/** MATVEC_WORKGROUP, and for the row kernels MATVEC_LANES: constants the planner defines for the shaders. */
+function constants(size: number, lanes?: number): string {
+  return `${lanes === undefined ? '' : `const MATVEC_LANES: u32 = ${lanes}u;\n`}const MATVEC_WORKGROUP: u32 = ${size}u;\n`;
+}
+
+/** Workgroup size and grid for `threads` threads (smaller workgroups on software adapters). */
+function gridFor(threads: number, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean) {
+  const size = softwareAdapter ? softwareWorkgroupSize(threads, WORKGROUP) : WORKGROUP;
+  return { size, workgroups: foldGrid(Math.ceil(threads / size), limits.maxComputeWorkgroupsPerDimension) };
+}
+
+/** The row kernels' lanes per group of four rows, and their grid. */
+function rowsGrid(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean) {
+  const lanes = softwareAdapter ? 1 : GPU_LANES;
+  return { lanes, ...gridFor(Math.ceil(spec.outputs / 4) * lanes, limits, softwareAdapter) };
 }
