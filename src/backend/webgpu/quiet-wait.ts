@@ -9,10 +9,17 @@
 // the upload belt's staging buffers are mapped again only after the read-back (a 1024-wide layer's JVP
 // with 64 tangents, whose 4 MiB weight goes through the belt: 41 → 29 ms a call).
 //
-// How long: a fraction of the plan's last submit-to-read-back time, less a timer's slack. A run that
+// How long: a fraction of the plan's recent submit-to-read-back time, less a timer's slack. A run that
 // got faster wakes early and spins for the rest; the next estimate is then its own (shorter) time,
 // so the sleep converges on the work's time from below and never stretches a run by more than one
-// timer's lateness. The first run of a plan, and runs of a few milliseconds, do not sleep.
+// timer's lateness. Runs of a few milliseconds do not sleep.
+//
+// Which time: the shorter of the plan's last two (WaitHistory), and none until it has run twice. A
+// run's time is at least its sleep, so one slow run (a first dispatch, a collector's pause) used alone
+// made the next runs sleep far past their work, each estimate only 0.8 of the last: measured on
+// SwiftShader, a 256-wide layer's Jacobian that takes 1 ms ran 8.3, 6.9, 3.8 and 1.9 ms after one
+// hiccup, and a benchmark round's median read 127 ms. A run whose read-back arrives as soon as it
+// wakes has slept past its work by an unknown amount, so the next run does not sleep and measures it.
 
 /** The share of the last run's time to sleep through. */
 export const QUIET_FRACTION = 0.8;
@@ -20,10 +27,32 @@ export const QUIET_FRACTION = 0.8;
 /** Subtracted for setTimeout firing late (Node's timers: about a millisecond). */
 export const TIMER_SLACK_MS = 1;
 
+/** A read-back that arrives within this long of the sleep's end was (probably) ready before it. */
+export const OVERSLEPT_MS = 0.5;
+
 /** Milliseconds to sleep after submitting, given the last submit-to-read-back time (undefined: none yet). */
 export function quietDelayMs(lastWaitMs: number | undefined): number {
   if (lastWaitMs === undefined || !Number.isFinite(lastWaitMs)) return 0;
   return Math.max(0, Math.floor(QUIET_FRACTION * lastWaitMs - TIMER_SLACK_MS));
+}
+
+/** One plan's recent runs in Node, from which its next run's sleep is chosen. */
+export class WaitHistory {
+  /** The last two submit-to-read-back times, oldest first. */
+  private recent: number[] = [];
+  private overslept = false;
+
+  /** Milliseconds the next run sleeps after submitting. */
+  nextSleepMs(): number {
+    if (this.overslept || this.recent.length < 2) return 0;
+    return quietDelayMs(Math.min(...this.recent));
+  }
+
+  /** Records a run: its submit-to-read-back time, its sleep, and how long after the sleep the read-back came. */
+  record(waitMs: number, sleptMs: number, afterSleepMs: number): void {
+    this.recent = [...this.recent.slice(-1), waitMs];
+    this.overslept = sleptMs > 0 && afterSleepMs < OVERSLEPT_MS;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

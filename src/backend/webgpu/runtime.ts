@@ -3,7 +3,7 @@ import { numel } from '../../ir/shape.ts';
 import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
-import { quietDelayMs, sleep } from './quiet-wait.ts';
+import { sleep, WaitHistory } from './quiet-wait.ts';
 import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
@@ -50,8 +50,8 @@ interface Bindings {
    * read each other's. Null without timestamp queries on the adapter.
    */
   timing?: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
-  /** The last run's submit-to-read-back time, from which Node's next run sleeps (quiet-wait.ts). */
-  lastWaitMs?: number;
+  /** The plan's recent submit-to-read-back times, from which Node's next run sleeps (quiet-wait.ts). */
+  readonly waits: WaitHistory;
 }
 
 /** Where a run's outputs, then its kernel times, sit in its one read-back buffer. */
@@ -173,7 +173,7 @@ export class GpuRuntime {
         const words = l.plan.uniforms;
         if (uniforms !== null && l.bindings.includes('uniforms')) this.gpu.device.queue.writeBuffer(uniforms, offsets[i], words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
       });
-      b = { uniforms, offsets, slots: [], groups: [] };
+      b = { uniforms, offsets, slots: [], groups: [], waits: new WaitHistory() };
       this.bindings.set(plan, b);
     }
     return b;
@@ -320,7 +320,7 @@ export class GpuRuntime {
     // so there the request waits for the scopes' answers, by when a small run is done. A longer run in
     // Node sleeps first, so that Dawn's polling does not spin while the work runs (quiet-wait.ts).
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    const quiet = this.gpu.browser ? 0 : quietDelayMs(cached.lastWaitMs);
+    const quiet = this.gpu.browser ? 0 : cached.waits.nextSleepMs();
     const mapNow = () => {
       const m = readback.mapAsync(GPUMapMode.READ);
       m.catch(() => undefined); // awaited below, unless the run was rejected
@@ -336,6 +336,7 @@ export class GpuRuntime {
       throw new GpuError(oom !== null && validation === null ? 'out-of-memory' : 'validation', `WebGPU rejected the run: ${failure.message}`);
     }
     if (quiet > 0) await sleep(quiet);
+    const awake = performance.now();
     mapping ??= mapNow();
 
     // Read back, but never wait forever on a device that is gone.
@@ -346,8 +347,9 @@ export class GpuRuntime {
       readback.destroy();
       throw err instanceof GpuError ? err : new GpuError('device-lost', `reading results back failed: ${(err as Error).message}`);
     }
-    const wallMs = performance.now() - start;
-    cached.lastWaitMs = wallMs;
+    const end = performance.now();
+    const wallMs = end - start;
+    cached.waits.record(wallMs, quiet, end - awake);
     recycleStaging();
     const mapped = readback.getMappedRange();
     const values = new Map<string, Tensor>();
