@@ -1,7 +1,7 @@
 // f64 inputs of a WebGPU run are rounded to f32 by WebAssembly SIMD (src/backend/cpu/wasm/round-to-f32.ts):
 // the bits must be those Float32Array gives, whatever the value and wherever a chunk ends.
 import { describe, expect, it } from 'vitest';
-import { MAX_ROUNDED_VALUES, roundedToF32 } from '../../src/backend/cpu/wasm/round-to-f32.ts';
+import { MAX_ROUNDED_VALUES, roundedToF32, roundInto } from '../../src/backend/cpu/wasm/round-to-f32.ts';
 import { rng } from '../../src/api/random.ts';
 
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -32,6 +32,17 @@ describe('roundedToF32', () => {
     const next = rng(3);
     expectSameBits(Float64Array.from({ length: MAX_ROUNDED_VALUES }, () => next() - 0.5));
     expect(roundedToF32(new Float64Array(MAX_ROUNDED_VALUES + 1))).toBeNull();
+  });
+
+  it('roundInto: any length, in parts of at most MAX_ROUNDED_VALUES, into the array given', () => {
+    const next = rng(11);
+    for (const n of [0, 5, MAX_ROUNDED_VALUES, 2 * MAX_ROUNDED_VALUES + 3]) {
+      const src = Float64Array.from({ length: n }, () => (next() - 0.5) * 1e3);
+      const dst = new Float32Array(n).fill(Number.NaN);
+      expect(roundInto(dst, src)).toBe(true);
+      expect(Array.from(bitsOf(dst))).toEqual(Array.from(bitsOf(Float32Array.from(src))));
+    }
+    expect(() => roundInto(new Float32Array(3), new Float64Array(4))).toThrow(RangeError);
   });
 
   it('the view is of memory that is not shared (Dawn in Node refuses shared memory), reused by the next call', () => {
