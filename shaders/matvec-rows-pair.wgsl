@@ -7,7 +7,9 @@
 // four sums per thread. Each output adds its terms in the order matvec-rows.wgsl would.
 //
 // Bindings: @binding(0) out, @binding(1) params, @binding(2) matrix, @binding(3) vector,
-// @binding(4) out_b, @binding(5) vector_b. MATVEC_LANES and MATVEC_WORKGROUP are prepended by the planner.
+// @binding(4) out_b, @binding(5) vector_b. MATVEC_LANES and MATVEC_WORKGROUP are prepended by the planner,
+// which appends `fn matvec_store_pair(o: u32, v: f32, w: f32)`: it writes v to matvec_out[o] and w to
+// matvec_out_b[o], and may go on to an epilogue, as matvec-rows.wgsl's matvec_store does.
 
 struct MatvecPairParams {
   outputs: u32,
@@ -94,8 +96,7 @@ fn matvec_main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocat
   if (lane == 0u) {
     for (var r = 0u; r < 4u; r++) {
       if (first + r < outputs) {
-        matvec_out[first + r] = sums[r];
-        matvec_out_b[first + r] = sums_b[r];
+        matvec_store_pair(first + r, sums[r], sums_b[r]);
       }
     }
   }

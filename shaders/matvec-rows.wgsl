@@ -8,7 +8,9 @@
 // workgroup barrier costs more than the loads it saves) there is no shared memory and no barrier.
 //
 // Bindings: @binding(0) out (f32), @binding(1) params, @binding(2) matrix, @binding(3) vector.
-// MATVEC_LANES (a power of two dividing MATVEC_WORKGROUP) and MATVEC_WORKGROUP are prepended by the planner.
+// MATVEC_LANES (a power of two dividing MATVEC_WORKGROUP) and MATVEC_WORKGROUP are prepended by the planner,
+// which appends `fn matvec_store(o: u32, v: f32)`: it writes v to matvec_out[o], and may go on to compute
+// the elementwise steps that follow the product (an epilogue: a layer's + b and tanh) at output o.
 
 struct MatvecParams {
   outputs: u32,
@@ -73,7 +75,7 @@ fn matvec_main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocat
   if (lane == 0u) {
     for (var r = 0u; r < 4u; r++) {
       if (first + r < outputs) {
-        matvec_out[first + r] = sums[r];
+        matvec_store(first + r, sums[r]);
       }
     }
   }

@@ -2,7 +2,6 @@ import { describe, expect, it, vi } from 'vitest';
 import { compileOrThrow, listKernels, randomValues, type Program } from '../../src/index.ts';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
-import { ELEMENTWISE_LANES } from '../../src/backend/webgpu/emit.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
@@ -47,18 +46,18 @@ describe('fusion: kernels planned for small programs (no device needed)', () => 
     const labels = listKernels(hvp).kernels.map((k) => k.label);
     expect(labels.filter((l) => l.startsWith('matvec [64×64ᵀ]'))).toHaveLength(2);
     expect(labels.filter((l) => l === `elementwise %${transposes[0].id}`)).toEqual([]);
-    // Without the gradient, every elementwise step between the products is one kernel that computes
-    // each shared value (tanh, its slope, their tangents) once, in registers.
+    // Without the gradient, every elementwise step between the products is one epilogue of W x and W ẋ
+    // (which share one dispatch, matvec-rows-pair.wgsl) that computes each shared value (tanh, its slope,
+    // their tangents) once, in registers.
     const alone = listKernels(p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'], gradient: false })).kernels;
-    // W x and W ẋ share one dispatch (matvec-rows-pair.wgsl).
-    expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise', 'matvec']);
-    expect(alone[0].label).toContain('two vectors');
-    // The helper's definition and one call per element (each invocation computes ELEMENTWISE_LANES).
-    expect(alone[1].code.match(/gl_tanh\(/g)).toHaveLength(1 + ELEMENTWISE_LANES);
-    // With the gradient, the elementwise steps on each side of the reductions share a kernel each.
+    expect(alone.map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'matvec']);
+    expect(alone[0].label).toContain('two vectors, then elementwise');
+    // The helper's definition and one call (the epilogue computes one output per call).
+    expect(alone[0].code.match(/gl_tanh\(/g)).toHaveLength(2);
+    // With the gradient, the steps before the reductions are the products' epilogue and those after share a kernel.
     const both = listKernels(p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] })).kernels.map((k) => k.label);
-    expect(both.map((l) => l.split(' ')[0])).toEqual(['matvec', 'elementwise', 'reduce', 'reduce', 'elementwise', 'matvec', 'matvec']);
-    expect(both[1].split(' %')).toHaveLength(4); // three outputs
+    expect(both.map((l) => l.split(' ')[0])).toEqual(['matvec', 'reduce', 'reduce', 'elementwise', 'matvec', 'matvec']);
+    expect(both[0].split(', then elementwise')[1].split(' %')).toHaveLength(4); // three outputs
     // Read by anything else, it is stored once.
     const mixed = compileOrThrow('input W[n, n]\ninput x[n]\noutput y = transpose(W) @ x\noutput z = sum(transpose(W) * W)', { n: 8 });
     expect(listKernels(mixed.graph).kernels.some((k) => k.label.startsWith('elementwise'))).toBe(true);
@@ -122,12 +121,12 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     for (const name of ['a', 'b']) expectAllclose(qout.get(name)!.data, qwant.get(name)!.data, gpuTolerance('transcendental', q.graph), name);
   });
 
-  it('an HVP with its gradient runs in seven dispatches and matches the f64 interpreter', async () => {
+  it('an HVP with its gradient runs in six dispatches and matches the f64 interpreter', async () => {
     const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 96, n: 80 });
     const graph = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'] });
     const feed = new Map([...inputsOf(p, 3), ['x.dot', inputsOf(p, 4).get('x')!]]);
     const out = await rt!.run(graph, feed);
-    expect(rt!.lastProfile?.dispatches).toBe(7);
+    expect(rt!.lastProfile?.dispatches).toBe(6);
     const want = interpret(graph, feed, 'f64');
     for (const port of graph.outputs) expectAllclose(out.get(port.name)!.data, want.get(port.name)!.data, { rtol: 1e-4, atol: 1e-4 }, port.name);
   });
@@ -165,12 +164,12 @@ describe.skipIf(rt === null)('fusion and the pipeline cache on the device', () =
     }
   });
 
-  it('an HVP without its gradient runs in three dispatches and matches the f64 interpreter', async () => {
+  it('an HVP without its gradient runs in two dispatches and matches the f64 interpreter', async () => {
     const p = compileOrThrow('input W[m, n]\ninput x[n]\noutput L = sum(tanh(W @ x) * tanh(W @ x))', { m: 96, n: 80 });
     const graph = p.derived('hvp', [], { of: ['L'], wrt: ['x'], parts: ['x'], gradient: false });
     const feed = new Map([...inputsOf(p, 3), ['x.dot', inputsOf(p, 4).get('x')!]]);
     const out = await rt!.run(graph, feed);
-    expect(rt!.lastProfile?.dispatches).toBe(3);
+    expect(rt!.lastProfile?.dispatches).toBe(2);
     const want = interpret(graph, feed, 'f64').get('x.bar.dot')!;
     // Second derivatives through tanh in f32 (measured ≤ 1.1e-5 relative in the test below).
     expectAllclose(out.get('x.bar.dot')!.data, want.data, { rtol: 1e-4, atol: 1e-4 });

@@ -13,6 +13,7 @@ import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import { planMatvec, planMatvecPair } from '../../src/backend/webgpu/matvec.ts';
+import { DEFAULT_LIMITS } from '../../src/backend/webgpu/inspect.ts';
 
 const rt = await getTestRuntime();
 /** The same device planned both ways: one lane per four rows (software adapters) and 16 lanes with a tree (GPUs). */
@@ -143,6 +144,36 @@ describe('two products with one matrix, side by side, share a dispatch', () => {
   });
 });
 
+describe('the elementwise steps after a row product are its epilogue (no device needed)', () => {
+  const LAYER = 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)';
+  const plan = (source: string, sizes: Record<string, number>, graph?: (p: Program) => Graph, limits = { ...DEFAULT_LIMITS }) => {
+    const p = compileOrThrow(source, sizes);
+    return listKernels(graph?.(p) ?? p.graph, limits, true).kernels;
+  };
+
+  it('a layer, its JVP and an MLP run one dispatch per layer, on GPUs and software adapters alike', () => {
+    expect(labels(compileOrThrow(LAYER, { m: 64, n: 32 }).graph)).toEqual(['matvec [64×32]·[32], 16 lanes per 4 rows, then elementwise %7']);
+    const layer = plan(LAYER, { m: 64, n: 32 });
+    expect(layer).toHaveLength(1);
+    expect(layer[0].code).toContain('fn matvec_store(o: u32, v: f32) {');
+    expect(layer[0].code).toMatch(/epilogue_out0\[o\] = v\d+;/);
+    const jvp = plan(LAYER, { m: 64, n: 32 }, (p) => p.derived('jvp', [], { wrt: ['x'] }));
+    expect(jvp.map((k) => k.label)).toEqual([expect.stringMatching(/two vectors, then elementwise %\d+ %\d+$/)]);
+    expect(jvp[0].code).toContain('fn matvec_store_pair(o: u32, v: f32, w: f32) {');
+    expect(plan(MLP, { n: 32, h: 64, m: 16 }).map((k) => k.label.split(',').at(-1))).toEqual([expect.stringMatching(/^ then elementwise/), expect.stringMatching(/^ then elementwise/)]);
+  });
+
+  it('not fused: steps over another number of elements, a column product, or too many buffers for the device', () => {
+    // z [m] broadcast over the rows of C [m, m]: the elementwise kernel has m² elements.
+    expect(plan('input W[m, n]\ninput x[n]\ninput C[m, m]\nz = W @ x\noutput o = C * z', { m: 16, n: 8 }).map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise']);
+    // Wᵀ x: the column kernels only write.
+    expect(plan('input W[n, m]\ninput x[n]\noutput y = tanh(transpose(W) @ x)', { m: 16, n: 8 }).map((k) => k.label.split(' ')[0])).toEqual(['matvec', 'elementwise']);
+    // The layer binds z, W, x, b and y: five storage buffers.
+    const at = (max: number) => plan(LAYER, { m: 16, n: 8 }, undefined, { ...DEFAULT_LIMITS, maxStorageBuffersPerShaderStage: max }).length;
+    expect([at(5), at(4)]).toEqual([1, 2]);
+  });
+});
+
 describe('workgroup sizes (no device needed)', () => {
   const workgroupOf = (code: string) => Number(code.match(/const MATVEC_WORKGROUP: u32 = (\d+)u;/)?.[1]);
   const spec = (outputs: number, layout: 'ok' | 'ko') => ({ outputs, K: 64, layout, matrixOffset: 0, vectorOffset: 0 });
@@ -205,6 +236,27 @@ describe.skipIf(rt === null)('matrix-vector products on the device match the CPU
         const p = compileOrThrow(source, { n: 256, m: 68 });
         await runtime.run(p.graph, feed(p.graph, {}, 5));
         expect(runtime.lastProfile!.kernels[0].label, name).not.toContain('reduce');
+      }
+    }
+  });
+
+  it('epilogues give the layer\'s answer on both strategies: a layer and its JVP, the product also an output, x read again, an MLP', async () => {
+    const cases: [string, string, Record<string, number>, (p: Program) => Graph][] = [
+      ['layer', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)', { m: 68, n: 36 }, (p) => p.graph],
+      ['its JVP', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)', { m: 68, n: 36 }, (p) => p.derived('jvp', [], { wrt: ['x'] })],
+      ['product and activation both outputs', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput z = W @ x\noutput y = tanh(z + b) * z', { m: 20, n: 8 }, (p) => p.graph],
+      ['a residual (x read by the product and the epilogue)', 'input W[n, n]\ninput x[n]\noutput y = tanh(W @ x) + x', { n: 40 }, (p) => p.graph],
+      ['an MLP\'s JVP', MLP, { n: 36, h: 64, m: 20 }, (p) => p.derived('jvp', [], { wrt: ['x'] })],
+    ];
+    for (const { softwareAdapter, runtime } of strategies) {
+      for (const [what, source, sizes, graphOf] of cases) {
+        const p = compileOrThrow(source, sizes);
+        const graph = graphOf(p);
+        const inputs = feed(graph, mlpValues(p, 9), 11, 1);
+        const gpu = await runtime.run(graph, inputs);
+        expect(runtime.lastProfile!.kernels.every((k) => !k.label.startsWith('elementwise')), what).toBe(true);
+        const cpu = interpret(graph, inputs, 'f64');
+        for (const port of graph.outputs) expectAllclose(gpu.get(port.name)!.data, cpu.get(port.name)!.data, gpuTolerance('transcendental', graph), `${what} (${softwareAdapter ? 'software' : 'GPU'}): ${port.name}`);
       }
     }
   });

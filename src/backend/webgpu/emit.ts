@@ -103,6 +103,8 @@ class Fusion {
    * `computed`: stored nodes this kernel computes itself (the roots of a multi-output kernel, in order);
    * a later root reads an earlier one at the kernel's own index from its `let`, not from its buffer.
    * `declaredQuad`: leaves bound as array<vec4<f32>>, whose single elements are read as [j / 4][j % 4].
+   * `given`: stored nodes whose value at the kernel's own index `ownIndex` is already in a variable (an
+   * epilogue's product), read from there and never from a buffer.
    */
   constructor(
     private readonly graph: Graph,
@@ -110,6 +112,8 @@ class Fusion {
     private readonly firstBinding: number,
     private readonly computed: ReadonlySet<NodeId> = new Set(),
     private readonly declaredQuad: ReadonlySet<NodeId> = new Set(),
+    private readonly given: ReadonlyMap<NodeId, string> = new Map(),
+    private readonly ownIndex = 'i',
   ) {}
 
   /** Name of the binding that holds leaf `id`. */
@@ -135,6 +139,11 @@ class Fusion {
     if (n.op === 'const') return f32Literal(n.params.value);
     // A root this kernel computes, read by a later one: its value at that index, from the same `let`s.
     if (!root && this.computed.has(id)) return this.value(id, index, true);
+    const known = root ? undefined : this.given.get(id);
+    if (known !== undefined) {
+      if (index !== this.ownIndex) throw new Error(`internal error: %${id} is given at ${this.ownIndex} only, read at ${index}`);
+      return known;
+    }
     if (!root && this.stored.has(id)) return this.leafRead(id, index);
     const key = `${id}@${index}`;
     const hit = this.memo.get(key);
@@ -351,6 +360,35 @@ export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly 
     '',
   ].filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');
   return { plan: { label: `elementwise ${written.map((id) => `%${id}`).join(' ')}`, code, entryPoint: 'main', workgroups, uniforms: new Uint32Array(0) }, reads };
+}
+
+/**
+ * The store of a row matrix-vector kernel (see MatvecStore in matvec.ts) with the elementwise kernel of
+ * stored nodes `ids` fused in after the product: `fn matvec_store(o, v)`, or `matvec_store_pair(o, v, w)`
+ * for the pair kernel, writes the product(s) and then `written` at output o, one element at a time.
+ * `given` names the variable (v or w) that holds each stored node the steps read as a product: views of
+ * the kernel's own outputs, read at o only. The steps' other reads bind from `firstBinding` on, then the
+ * written nodes, in the order returned.
+ */
+export function emitMatvecEpilogue(graph: Graph, schedule: Schedule, ids: readonly NodeId[], written: readonly NodeId[], given: ReadonlyMap<NodeId, 'v' | 'w'>, firstBinding: number): { code: string; label: string; reads: NodeId[] } {
+  const fusion = new Fusion(graph, schedule.stored, firstBinding, new Set(ids), new Set(), given, 'o');
+  const values = new Map(ids.map((id) => [id, fusion.value(id, 'o', true)]));
+  const reads = fusion.leaves;
+  const out = (k: number) => `epilogue_out${k}`;
+  const pair = [...given.values()].includes('w');
+  const code = [
+    `// Epilogue: ${written.map((id) => `${describe(graph, id)} = ${graph.nodes[id].op}(...)`).join(', ')} at each output o, ${fusion.lines.length} inlined steps.`,
+    ...reads.map((r, i) => bindingDecl(firstBinding + i, `in${firstBinding + i}`, 'read', describe(graph, r))),
+    ...written.map((id, k) => bindingDecl(firstBinding + reads.length + k, out(k), 'read_write', describe(graph, id))),
+    helperSource([...fusion.lines, ...values.values()]),
+    pair ? 'fn matvec_store_pair(o: u32, v: f32, w: f32) {' : 'fn matvec_store(o: u32, v: f32) {',
+    '  matvec_out[o] = v;',
+    ...(pair ? ['  matvec_out_b[o] = w;'] : []),
+    ...fusion.lines.map((l) => `  ${l}`),
+    ...written.map((id, k) => `  ${out(k)}[o] = ${values.get(id)};`),
+    '}',
+  ].filter((l) => l !== '').join('\n');
+  return { code, label: `, then elementwise ${written.map((id) => `%${id}`).join(' ')}`, reads };
 }
 
 /**

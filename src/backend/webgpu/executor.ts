@@ -4,10 +4,10 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
-import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
+import { elementwiseReads, emitElementwise, emitMatvecEpilogue, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
 import type { KernelPlan } from './kernel-plan.ts';
 import { matmulKernelFor, planMatmul, type MatmulSpec } from './matmul.ts';
-import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
+import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec, type MatvecStore } from './matvec.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
 import { schedule, type Operand, type Schedule, type Step } from './schedule.ts';
 
@@ -198,19 +198,68 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     const spec: MatvecSpec = { outputs: mv.outputs, K: mv.K, layout: mv.layout, matrixOffset: mv.matrix.offset, vectorOffset: mv.vector.offset };
     return matvecApplies(spec) ? { spec, matrix: own(mv.matrix.node), vector: own(mv.vector.node) } : null;
   };
-  /** Multi-output elementwise launches (by index) and the roots each computes. */
-  const groups = new Map<number, NodeId[]>();
+  /**
+   * Launches that compute elementwise roots (by index), each with its roots and a way to build it again
+   * writing only some of them (see `needed` below).
+   */
+  const rebuilds = new Map<number, { group: NodeId[]; rebuild: (written: NodeId[]) => Launch }>();
   // Views cost nothing; without them, products that follow one another are neighbours.
   const steps = sched.steps.filter((s) => s.kind !== 'view');
+  /**
+   * The elementwise kernel at steps[at] as the epilogue of the row matrix-vector kernel before it, whose
+   * outputs are `products` (z, and z_b for a pair) and whose own buffers take bindings below `firstBinding`:
+   * when it is over the products' elements, reads them at its own index only, and the fused kernel binds
+   * no more buffers than the device allows. Saves a dispatch and a round trip through memory (a layer's
+   * W x, + b and tanh become one kernel); the products are still written, for any later reader.
+   */
+  const epilogueAt = (at: number, products: readonly NodeId[], firstBinding: number) => {
+    if (steps[at]?.kind !== 'elementwise') return null;
+    const maxBuffers = limits.maxStorageBuffersPerShaderStage;
+    const group = elementwiseGroup(graph, sched, steps, at, maxBuffers);
+    if (numel(graph.nodes[group[0]].shape) !== numel(graph.nodes[products[0]].shape)) return null;
+    const given = new Map<NodeId, 'v' | 'w'>();
+    for (const root of group) {
+      for (const [leaf, sameIndex] of elementwiseReads(graph, sched.stored, root)) {
+        const k = products.indexOf(own(leaf));
+        if (k < 0) continue;
+        if (!sameIndex) return null;
+        given.set(leaf, k === 0 ? 'v' : 'w');
+      }
+    }
+    if (given.size === 0) return null;
+    const epilogue = (written: readonly NodeId[]) => emitMatvecEpilogue(graph, sched, group, written, given, firstBinding);
+    const all = epilogue(group);
+    // Storage buffers: the kernel's own (every binding below firstBinding but the uniforms), the reads, the roots.
+    if (firstBinding - 1 + all.reads.length + group.length > maxBuffers) return null;
+    return { group, epilogue };
+  };
+  /**
+   * Pushes a matrix-vector launch writing `products`, whose own bindings are `bound`, with the elementwise
+   * steps from steps[epilogueFrom] as its epilogue where they fuse (row kernels only: null for columns).
+   * Returns how many steps the epilogue took.
+   */
+  const pushMatvec = (products: NodeId[], bound: readonly (ValueId | 'uniforms')[], planWith: (store?: MatvecStore) => KernelPlan, epilogueFrom: number | null): number => {
+    const fused = epilogueFrom === null ? null : epilogueAt(epilogueFrom, products, bound.length);
+    const launch = (written: NodeId[]): Launch => {
+      const store = fused?.epilogue(written);
+      return { plan: planWith(store), bindings: [...bound, ...(store?.reads.map(own) ?? []), ...written], writes: [...products, ...written] };
+    };
+    if (fused !== null) rebuilds.set(launches.length, { group: fused.group, rebuild: launch });
+    launches.push(launch(fused?.group ?? []));
+    return fused?.group.length ?? 0;
+  };
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i];
     const n = graph.nodes[step.node];
     if (step.kind === 'elementwise') {
       const group = elementwiseGroup(graph, sched, steps, i, limits.maxStorageBuffersPerShaderStage);
       i += group.length - 1;
-      const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, group, softwareAdapter);
-      if (group.length > 1) groups.set(launches.length, group);
-      launches.push({ plan: k.plan, bindings: [...k.reads.map(own), ...group], writes: group });
+      const launch = (written: NodeId[]): Launch => {
+        const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, written, softwareAdapter);
+        return { plan: k.plan, bindings: [...k.reads.map(own), ...written], writes: written };
+      };
+      rebuilds.set(launches.length, { group, rebuild: launch });
+      launches.push(launch(group));
     } else if (step.kind === 'matmul') {
       const { m, matvec } = productOf(step);
       const single = vec4Of(matvec);
@@ -218,12 +267,12 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
       const next = single === null || following?.kind !== 'matmul' ? null : vec4Of(productOf(following).matvec);
       if (single !== null && next !== null && pairable(single, next, step.node)) {
         // The next product applies the same matrix to a vector that is ready now (W x and W ẋ): one dispatch.
-        const plan = planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter);
-        launches.push({ plan, bindings: [step.node, 'uniforms', single.matrix, single.vector, steps[i + 1].node, next.vector], writes: [step.node, steps[i + 1].node] });
-        i++;
+        const second = steps[i + 1].node;
+        const bound = [step.node, 'uniforms', single.matrix, single.vector, second, next.vector] as const;
+        i += 1 + pushMatvec([step.node, second], bound, (e) => planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter, e), i + 2);
       } else if (single !== null) {
-        const plan = planMatvec(single.spec, limits, softwareAdapter);
-        launches.push({ plan, bindings: [step.node, 'uniforms', single.matrix, single.vector], writes: [step.node] });
+        const bound = [step.node, 'uniforms', single.matrix, single.vector] as const;
+        i += pushMatvec([step.node], bound, (e) => planMatvec(single.spec, limits, softwareAdapter, e), single.spec.layout === 'ok' ? i + 1 : null);
       } else if (matvec !== null) {
         const { M, N, K, transA, transB } = m.specs[0];
         const load = emitProductLoad(graph, matvec, 2);
@@ -251,11 +300,9 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
   // A root that only later roots of its own kernel read stays in registers: that kernel need not write it.
   const needed = new Set<ValueId>(graph.outputs.map((p) => own(p.id)));
   launches.forEach((l) => l.bindings.forEach((b) => b !== 'uniforms' && !l.writes.includes(b) && needed.add(b)));
-  for (const [at, group] of groups) {
+  for (const [at, { group, rebuild }] of rebuilds) {
     const written = group.filter((id) => needed.has(id));
-    if (written.length === group.length) continue;
-    const k = emitElementwise(graph, sched, group, limits.maxComputeWorkgroupsPerDimension, written, softwareAdapter);
-    launches[at] = { plan: k.plan, bindings: [...k.reads.map(own), ...written], writes: written };
+    if (written.length > 0 && written.length < group.length) launches[at] = rebuild(written);
   }
 
   for (const [id, b] of bytes) {
