@@ -13,7 +13,7 @@
 // Why this shape: SwiftShader runs four invocations as the lanes of one SIMD vector and turns every
 // storage-buffer read into a bounds-checked four-lane gather, even when the lanes' addresses are
 // equal or contiguous, so the cost is gathers per FMA. A thread's 32×16 block costs 32 + 16 loads
-// per step of k for 512 FMAs (the 8×8 block of matmul-direct-short-k.wgsl: 16 loads for 64). Taking
+// per step of k for 512 FMAs (the 8×8 block of matmul-direct-small.wgsl: 16 loads for 64). Taking
 // k four steps at a time lets each accumulator absorb four products per loop trip
 // (`acc += panel * quad`, a mat4x4f·vec4f), which measured 1.2-1.4× faster than one step per trip.
 //
@@ -25,7 +25,7 @@
 //   [64,1024]·[1024,1024]ᵀ   2.0 → 4.3 GFLOP/s (2.3×)
 //   [256,256]·[256,256]ᵀ     2.1 → 4.7 GFLOP/s (2.2×)
 // Below K = 8 the 8×8 kernel wins (K = 1: 1.65×, K = 4: 1.1-1.2×): the work is then the epilogue,
-// and this one's is dearer, so the planner hands short K to matmul-direct-short-k.wgsl.
+// and this one's is dearer, so the planner hands short K to matmul-direct-small.wgsl.
 // The other price is compile time, once per process: SwiftShader takes 1-2 s for this kernel (the
 // 8×8 one: 0.1-0.3 s); with the 32 rows' stores unrolled it took 2.5-6 s.
 //
@@ -266,8 +266,8 @@ fn storeRow(base: u32, r: u32, c: u32, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4
 }
 
 fn storeQuad(row: u32, c: u32, v: vec4f) {
-  if (c < p.N) { C[row + c] = v.x; }
-  if (c + 8u < p.N) { C[row + c + 8u] = v.y; }
-  if (c + 16u < p.N) { C[row + c + 16u] = v.z; }
-  if (c + 24u < p.N) { C[row + c + 24u] = v.w; }
+  if (c < p.N) { gemm_store(row + c, v.x); }
+  if (c + 8u < p.N) { gemm_store(row + c + 8u, v.y); }
+  if (c + 16u < p.N) { gemm_store(row + c + 16u, v.z); }
+  if (c + 24u < p.N) { gemm_store(row + c + 24u, v.w); }
 }

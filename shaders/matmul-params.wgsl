@@ -5,6 +5,9 @@
 // stored [M, K] and (1, M) for A stored [K, M]; likewise op(B)'s (k, c) at ... + k·bK + c·bCol.
 // Workgroups are numbered linearly over (x, y, z) so the planner can fold tiles × batch into a
 // grid that respects maxComputeWorkgroupsPerDimension; surplus workgroups of the last row return.
+// Every kernel writes C through `fn gemm_store(i: u32, v: f32)`, which the planner appends after the
+// kernel: it writes C[i] = v, and may go on to compute the elementwise steps after the product at
+// element i (an epilogue: a batched JVP's ⊙ (1 − y²)).
 
 struct Params {
   M: u32,

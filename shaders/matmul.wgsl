@@ -96,15 +96,15 @@ fn store4(base: u32, r: u32, c: u32, v: vec4f) {
   }
   let i = base + r * p.N + c;
   if (c + 3u < p.N) {
-    C[i] = v.x;
-    C[i + 1u] = v.y;
-    C[i + 2u] = v.z;
-    C[i + 3u] = v.w;
+    gemm_store(i, v.x);
+    gemm_store(i + 1u, v.y);
+    gemm_store(i + 2u, v.z);
+    gemm_store(i + 3u, v.w);
     return;
   }
-  if (c < p.N) { C[i] = v.x; }
-  if (c + 1u < p.N) { C[i + 1u] = v.y; }
-  if (c + 2u < p.N) { C[i + 2u] = v.z; }
+  if (c < p.N) { gemm_store(i, v.x); }
+  if (c + 1u < p.N) { gemm_store(i + 1u, v.y); }
+  if (c + 2u < p.N) { gemm_store(i + 2u, v.z); }
 }
 
 @compute @workgroup_size(8, 8)

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KernelPlan } from '../../src/backend/webgpu/kernel-plan.ts';
-import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
+import { DIRECT_MIN_K, foldGrid, MATMUL_KERNELS, matmulKernelFor, planMatmul, SMALL_MAX_N, type MatmulKernel, type MatmulSpec } from '../../src/backend/webgpu/matmul.ts';
 import { loadShader } from '../../src/backend/webgpu/shader-source.ts';
 import { expectAllclose } from '../support/allclose.ts';
 import { getTestDevice } from '../support/webgpu.ts';
@@ -152,21 +152,24 @@ const SIZES: readonly (readonly [number, number, number])[] = [
 
 const device = await getTestDevice();
 
+/** How a GEMM writes C without an epilogue (matmul.ts). */
+const PLAIN_GEMM_STORE = 'fn gemm_store(i: u32, v: f32) {\n  C[i] = v;\n}';
+
 describe('planMatmul (pure)', () => {
   it('uses one shader for every shape and transpose, with strides in the uniforms', () => {
     const plans = [planMatmul(spec(3, 5, 7), LIMITS), planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS)];
     expect(plans[0].code).toBe(plans[1].code);
-    expect(plans[0].code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul')}`);
+    expect(plans[0].code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul')}\n${PLAIN_GEMM_STORE}\n`);
     // A software adapter gets a kernel without workgroup memory, on the same uniforms: the 8×8 one for
-    // short K (same tiles as the GPU's), else the 32×16 one (64×128 tiles).
+    // short K or narrow C (same tiles as the GPU's), else the 32×16 one (64×128 tiles).
     const shortK = planMatmul(spec(1000, 64, DIRECT_MIN_K - 1, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
-    expect(shortK.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct-short-k')}`);
-    const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true);
-    expect(direct.code).toBe(`${loadShader('matmul-direct-lanes')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
+    expect(shortK.code).toBe(`${loadShader('matmul-params')}\n${loadShader('matmul-direct-small')}\n${PLAIN_GEMM_STORE}\n`);
+    const direct = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true, 'direct');
+    expect(direct.code).toBe(`${loadShader('matmul-direct-lanes')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}\n${PLAIN_GEMM_STORE}\n`);
     // With quad subgroups, the same kernel body behind an entry point that shares op(A)'s loads; its
     // `enable subgroups;` must come first.
     const quads = planMatmul(spec(1000, 64, 9, true, true, { batch: 3, batchStrideA: 0, batchStrideB: 576 }), LIMITS, true, 'direct-quads');
-    expect(quads.code).toBe(`${loadShader('matmul-direct-quads')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}`);
+    expect(quads.code).toBe(`${loadShader('matmul-direct-quads')}\n${loadShader('matmul-params')}\n${loadShader('matmul-direct')}\n${PLAIN_GEMM_STORE}\n`);
     expect(quads.code.startsWith('enable subgroups;')).toBe(true);
     for (const plan of [shortK, direct, quads]) expect(plan.code).not.toContain('var<workgroup>');
     for (const plan of [direct, quads]) {
@@ -177,10 +180,12 @@ describe('planMatmul (pure)', () => {
     expect(tileGrid(DIRECT_MIN_K, false)).toEqual([5, 15, 15, 15, 15]);
     expect(tileGrid(DIRECT_MIN_K - 1, true)).toEqual([5, 15, 15, 15, 15]);
     expect(tileGrid(DIRECT_MIN_K, true)).toEqual([3, 9, 9, 9, 9]);
-    expect([0, 1, 7, 8, 1000].map((K) => matmulKernelFor(K, true))).toEqual(['direct-short-k', 'direct-short-k', 'direct-short-k', 'direct', 'direct']);
-    expect([7, 8].map((K) => matmulKernelFor(K, true, true))).toEqual(['direct-short-k', 'direct-quads']);
-    expect(matmulKernelFor(1, false)).toBe('tiled');
-    expect(matmulKernelFor(1000, false, true)).toBe('tiled');
+    expect([0, 1, 7, 8, 1000].map((K) => matmulKernelFor({ K, N: 300 }, true))).toEqual(['direct-small', 'direct-small', 'direct-small', 'direct', 'direct']);
+    expect([7, 8].map((K) => matmulKernelFor({ K, N: 300 }, true, true))).toEqual(['direct-small', 'direct-quads']);
+    // C at most SMALL_MAX_N wide: the 8×8 kernel whatever K.
+    expect([1, SMALL_MAX_N, SMALL_MAX_N + 1].map((N) => matmulKernelFor({ K: 256, N }, true, true))).toEqual(['direct-small', 'direct-small', 'direct-quads']);
+    expect(matmulKernelFor({ K: 1, N: 1 }, false)).toBe('tiled');
+    expect(matmulKernelFor({ K: 1000, N: 1000 }, false, true)).toBe('tiled');
     expect(plans[0].entryPoint).toBe('main');
     // M N K | aRow aK bK bCol | batchA batchB offA offB offC | tilesN tilesPerBatch tiles gridX gridXY
     expect([...plans[0].uniforms]).toEqual([3, 5, 7, 7, 1, 5, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);

@@ -121,9 +121,13 @@ describe('matrix-vector products are planned as matvec kernels or fused reductio
     expect(vjp.filter((l) => l.startsWith('matmul'))).toEqual([]);
     const outer = p.derived('vjp').nodes.filter((n) => n.op === 'mul' && n.shape.length === 2);
     expect(outer.map((n) => n.shape)).toEqual(expect.arrayContaining([[63, 127], [127, 65]]));
-    // Eight directions: W @ [x.dot₁ … x.dot₈] is a GEMM with 8 rows; only the primal W @ x stay matvecs.
+    // Eight directions: W @ [x.dot₁ … x.dot₈] is a GEMM with 8 rows, each with the slope's product as its
+    // epilogue; only the primal W @ x stay matvecs.
     const jvp8 = labels(p.derived('jvp', [8], { wrt: ['x'] }));
-    expect(jvp8.filter((l) => l.startsWith('matmul'))).toEqual(['matmul 1×[8×65N]·[65×127T]', 'matmul 1×[8×127N]·[127×63T]']);
+    expect(jvp8.filter((l) => l.startsWith('matmul'))).toEqual([
+      expect.stringMatching(/^matmul 1×\[8×65N\]·\[65×127T\], then elementwise %\d+$/),
+      expect.stringMatching(/^matmul 1×\[8×127N\]·\[127×63T\], then elementwise %\d+$/),
+    ]);
     expect(jvp8.filter((l) => l.startsWith('matvec'))).toHaveLength(2);
   });
 });
@@ -161,6 +165,19 @@ describe('the elementwise steps after a row product are its epilogue (no device 
     expect(jvp.map((k) => k.label)).toEqual([expect.stringMatching(/two vectors, then elementwise %\d+ %\d+$/)]);
     expect(jvp[0].code).toContain('fn matvec_store_pair(o: u32, v: f32, w: f32) {');
     expect(plan(MLP, { n: 32, h: 64, m: 16 }).map((k) => k.label.split(',').at(-1))).toEqual([expect.stringMatching(/^ then elementwise/), expect.stringMatching(/^ then elementwise/)]);
+  });
+
+  it('a batched JVP: y moves up behind W x as its epilogue, and (T Wᵀ) ⊙ (1 − y²) is the GEMM\'s', () => {
+    const jvp = (softwareAdapter: boolean) => listKernels(compileOrThrow(LAYER, { m: 64, n: 32 }).derived('jvp', [16], { wrt: ['x'] }), DEFAULT_LIMITS, softwareAdapter).kernels;
+    for (const kernels of [jvp(true), jvp(false)]) {
+      expect(kernels.map((k) => k.label.replace(/ %\d+/g, ' %'))).toEqual([
+        expect.stringMatching(/^matvec \[64×32\]·\[32\], .*, then elementwise %$/),
+        expect.stringMatching(/^matmul 1×\[16×32N\]·\[32×64T\].*, then elementwise %$/),
+      ]);
+      // The epilogue replaces the plain store, and still writes C.
+      expect(kernels[1].code).toContain('fn gemm_store(o: u32, v: f32) {\n  C[o] = v;');
+      expect(kernels[1].code.match(/^fn gemm_store\(/gm)).toHaveLength(1);
+    }
   });
 
   it('not fused: steps over another number of elements, a column product, or too many buffers for the device', () => {
@@ -247,6 +264,9 @@ describe.skipIf(rt === null)('matrix-vector products on the device match the CPU
       ['product and activation both outputs', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput z = W @ x\noutput y = tanh(z + b) * z', { m: 20, n: 8 }, (p) => p.graph],
       ['a residual (x read by the product and the epilogue)', 'input W[n, n]\ninput x[n]\noutput y = tanh(W @ x) + x', { n: 40 }, (p) => p.graph],
       ['an MLP\'s JVP', MLP, { n: 36, h: 64, m: 20 }, (p) => p.derived('jvp', [], { wrt: ['x'] })],
+      ['a batched JVP (the GEMM\'s epilogue)', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)', { m: 68, n: 36 }, (p) => p.derived('jvp', [5], { wrt: ['x'] })],
+      ['a batched JVP with K < 8 (the short-K GEMM)', 'input W[m, n]\ninput x[n]\ninput b[m]\noutput y = tanh(W @ x + b)', { m: 20, n: 4 }, (p) => p.derived('jvp', [6], { wrt: ['x'] })],
+      ['an MLP\'s batched JVP', MLP, { n: 36, h: 64, m: 20 }, (p) => p.derived('jvp', [3], { wrt: ['x'] })],
     ];
     for (const { softwareAdapter, runtime } of strategies) {
       for (const [what, source, sizes, graphOf] of cases) {

@@ -2,7 +2,7 @@ import type { AnyNode, Graph, NodeId } from '../../ir/graph.ts';
 import { formatShape, numel, shapesEqual, stridesOf, type Shape } from '../../ir/shape.ts';
 import { PRIMITIVES } from '../../prims/table.ts';
 import { broadcastStrides } from '../cpu/strided.ts';
-import { softwareWorkgroupSize, type KernelPlan } from './kernel-plan.ts';
+import { softwareWorkgroupSize, type KernelPlan, type KernelStore } from './kernel-plan.ts';
 import { readsAtOwnIndex, type Schedule } from './schedule.ts';
 
 /** WGSL helpers that primitive expressions may call, emitted only into kernels that use them. */
@@ -363,27 +363,34 @@ export function emitElementwise(graph: Graph, schedule: Schedule, ids: readonly 
 }
 
 /**
- * The store of a row matrix-vector kernel (see MatvecStore in matvec.ts) with the elementwise kernel of
- * stored nodes `ids` fused in after the product: `fn matvec_store(o, v)`, or `matvec_store_pair(o, v, w)`
- * for the pair kernel, writes the product(s) and then `written` at output o, one element at a time.
- * `given` names the variable (v or w) that holds each stored node the steps read as a product: views of
- * the kernel's own outputs, read at o only. The steps' other reads bind from `firstBinding` on, then the
- * written nodes, in the order returned.
+ * A product kernel's store function and the buffers it writes its products to: matvec_store
+ * (matvec_out), matvec_store_pair (matvec_out, matvec_out_b) or gemm_store (C); see KernelStore.
  */
-export function emitMatvecEpilogue(graph: Graph, schedule: Schedule, ids: readonly NodeId[], written: readonly NodeId[], given: ReadonlyMap<NodeId, 'v' | 'w'>, firstBinding: number): { code: string; label: string; reads: NodeId[] } {
+export interface StoreFunction {
+  readonly name: string;
+  readonly products: readonly string[];
+}
+
+/**
+ * The store of a product kernel (see KernelStore) with the elementwise kernel of stored nodes `ids`
+ * fused in after the product: `store.name(o, v)` (`(o, v, w)` for two products) writes the products at
+ * element o, then `written` at o, one element at a time. `given` names the parameter (v or w) that holds
+ * each stored node the steps read as a product: views of the kernel's own outputs, read at o only. The
+ * steps' other reads bind from `firstBinding` on, then the written nodes, in the order returned.
+ */
+export function emitStoreEpilogue(graph: Graph, schedule: Schedule, ids: readonly NodeId[], written: readonly NodeId[], given: ReadonlyMap<NodeId, 'v' | 'w'>, firstBinding: number, store: StoreFunction): KernelStore & { reads: NodeId[] } {
   const fusion = new Fusion(graph, schedule.stored, firstBinding, new Set(ids), new Set(), given, 'o');
   const values = new Map(ids.map((id) => [id, fusion.value(id, 'o', true)]));
   const reads = fusion.leaves;
   const out = (k: number) => `epilogue_out${k}`;
-  const pair = [...given.values()].includes('w');
+  const params = ['v', 'w'].slice(0, store.products.length);
   const code = [
-    `// Epilogue: ${written.map((id) => `${describe(graph, id)} = ${graph.nodes[id].op}(...)`).join(', ')} at each output o, ${fusion.lines.length} inlined steps.`,
+    `// Epilogue: ${written.map((id) => `${describe(graph, id)} = ${graph.nodes[id].op}(...)`).join(', ')} at each element o, ${fusion.lines.length} inlined steps.`,
     ...reads.map((r, i) => bindingDecl(firstBinding + i, `in${firstBinding + i}`, 'read', describe(graph, r))),
     ...written.map((id, k) => bindingDecl(firstBinding + reads.length + k, out(k), 'read_write', describe(graph, id))),
     helperSource([...fusion.lines, ...values.values()]),
-    pair ? 'fn matvec_store_pair(o: u32, v: f32, w: f32) {' : 'fn matvec_store(o: u32, v: f32) {',
-    '  matvec_out[o] = v;',
-    ...(pair ? ['  matvec_out_b[o] = w;'] : []),
+    `fn ${store.name}(o: u32, ${params.map((p) => `${p}: f32`).join(', ')}) {`,
+    ...store.products.map((buffer, k) => `  ${buffer}[o] = ${params[k]};`),
     ...fusion.lines.map((l) => `  ${l}`),
     ...written.map((id, k) => `  ${out(k)}[o] = ${values.get(id)};`),
     '}',

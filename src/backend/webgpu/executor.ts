@@ -4,10 +4,10 @@ import { PRIMITIVES } from '../../prims/table.ts';
 import type { Tensor } from '../cpu/tensor.ts';
 import type { RunProfile } from '../../api/backend.ts';
 import type { GpuInfo } from './device.ts';
-import { elementwiseReads, emitElementwise, emitMatvecEpilogue, emitProductLoad, emitReduceLoad, type ProductLoad } from './emit.ts';
-import type { KernelPlan } from './kernel-plan.ts';
+import { elementwiseReads, emitElementwise, emitProductLoad, emitReduceLoad, emitStoreEpilogue, type ProductLoad, type StoreFunction } from './emit.ts';
+import type { KernelPlan, KernelStore } from './kernel-plan.ts';
 import { matmulKernelFor, planMatmul, type MatmulSpec } from './matmul.ts';
-import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec, type MatvecStore } from './matvec.ts';
+import { matvecApplies, planMatvec, planMatvecPair, type MatvecSpec } from './matvec.ts';
 import { planReduce, type ReducePlan } from './reduce.ts';
 import { schedule, type Operand, type Schedule, type Step } from './schedule.ts';
 
@@ -160,6 +160,39 @@ function elementwiseGroup(graph: Graph, sched: Schedule, steps: readonly Step[],
 }
 
 /**
+ * Moves elementwise steps up to right after the product they read, so that they become its epilogue
+ * (see epilogueAt in planGraph): the first later step over the product's elements that reads it at its
+ * own index, when everything else it reads is ready by then. A batched JVP's schedule runs W x, then
+ * T Wᵀ, then y = tanh(W x + b), then ẏ = (T Wᵀ) ⊙ (1 − y²): y moves up behind W x, and ẏ then follows
+ * T Wᵀ. `pairedWithNext(i)` says whether steps[i] and steps[i + 1] run as one pair of products, which
+ * take their epilogue after the second.
+ */
+function pullEpilogues(graph: Graph, sched: Schedule, steps: Step[], pairedWithNext: (i: number) => boolean): void {
+  const own = (id: NodeId) => sched.owner.get(id)!;
+  for (let i = 0; i < steps.length; i++) {
+    if (steps[i].kind !== 'matmul') continue;
+    const pair = pairedWithNext(i);
+    const products = pair ? [steps[i].node, steps[i + 1].node] : [steps[i].node];
+    const at = pair ? i + 2 : i + 1;
+    if (pair) i++;
+    const count = numel(graph.nodes[products[0]].shape);
+    const written = (from: number, to: number) => new Set(steps.slice(from, to).map((s) => own(s.node)));
+    for (let j = at; j < steps.length; j++) {
+      const step = steps[j];
+      if (step.kind !== 'elementwise' || numel(graph.nodes[step.node].shape) !== count) continue;
+      const reads = elementwiseReads(graph, sched.stored, step.node);
+      const ofProduct = [...reads].filter(([leaf]) => products.includes(own(leaf)));
+      if (ofProduct.length === 0 || ofProduct.some(([, sameIndex]) => !sameIndex)) continue;
+      // Nothing it reads may be written between the products and where it stands now.
+      const later = written(at, j);
+      if ([...reads.keys()].some((leaf) => later.has(own(leaf)))) break;
+      steps.splice(at, 0, ...steps.splice(j, 1));
+      break;
+    }
+  }
+}
+
+/**
  * Plans kernels, buffers and their reuse for `graph` on this device. `softwareAdapter` (see
  * isSoftwareAdapter) picks strategies that suit a CPU running WGSL; `quadSubgroups` (see
  * GpuInfo.quadSubgroups) lets them share loads within subgroups.
@@ -205,14 +238,23 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
   const rebuilds = new Map<number, { group: NodeId[]; rebuild: (written: NodeId[]) => Launch }>();
   // Views cost nothing; without them, products that follow one another are neighbours.
   const steps = sched.steps.filter((s) => s.kind !== 'view');
+  pullEpilogues(graph, sched, steps, (i) => {
+    const a = steps[i];
+    const b = steps[i + 1];
+    if (a.kind !== 'matmul' || b?.kind !== 'matmul') return false;
+    const first = vec4Of(productOf(a).matvec);
+    const second = vec4Of(productOf(b).matvec);
+    return first !== null && second !== null && pairable(first, second, a.node);
+  });
   /**
-   * The elementwise kernel at steps[at] as the epilogue of the row matrix-vector kernel before it, whose
-   * outputs are `products` (z, and z_b for a pair) and whose own buffers take bindings below `firstBinding`:
-   * when it is over the products' elements, reads them at its own index only, and the fused kernel binds
-   * no more buffers than the device allows. Saves a dispatch and a round trip through memory (a layer's
-   * W x, + b and tanh become one kernel); the products are still written, for any later reader.
+   * The elementwise kernel at steps[at] as the epilogue of the product kernel before it (KernelStore),
+   * whose outputs are `products` (z, and z_b for a pair of matrix-vector products), written by `store`,
+   * and whose own buffers take bindings below `firstBinding`: when it is over the products' elements,
+   * reads them at its own index only, and the fused kernel binds no more buffers than the device allows.
+   * Saves a dispatch and a round trip through memory (a layer's W x, + b and tanh become one kernel, as
+   * do a batched JVP's T Wᵀ and ⊙ (1 − y²)); the products are still written, for any later reader.
    */
-  const epilogueAt = (at: number, products: readonly NodeId[], firstBinding: number) => {
+  const epilogueAt = (at: number, products: readonly NodeId[], firstBinding: number, store: StoreFunction) => {
     if (steps[at]?.kind !== 'elementwise') return null;
     const maxBuffers = limits.maxStorageBuffersPerShaderStage;
     const group = elementwiseGroup(graph, sched, steps, at, maxBuffers);
@@ -227,19 +269,19 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
       }
     }
     if (given.size === 0) return null;
-    const epilogue = (written: readonly NodeId[]) => emitMatvecEpilogue(graph, sched, group, written, given, firstBinding);
+    const epilogue = (written: readonly NodeId[]) => emitStoreEpilogue(graph, sched, group, written, given, firstBinding, store);
     const all = epilogue(group);
     // Storage buffers: the kernel's own (every binding below firstBinding but the uniforms), the reads, the roots.
     if (firstBinding - 1 + all.reads.length + group.length > maxBuffers) return null;
     return { group, epilogue };
   };
   /**
-   * Pushes a matrix-vector launch writing `products`, whose own bindings are `bound`, with the elementwise
-   * steps from steps[epilogueFrom] as its epilogue where they fuse (row kernels only: null for columns).
-   * Returns how many steps the epilogue took.
+   * Pushes a product launch writing `products` through `store`, whose own bindings are `bound`, with the
+   * elementwise steps from steps[epilogueFrom] as its epilogue where they fuse (null: never, as for the
+   * matrix-vector column kernels, which only write). Returns how many steps the epilogue took.
    */
-  const pushMatvec = (products: NodeId[], bound: readonly (ValueId | 'uniforms')[], planWith: (store?: MatvecStore) => KernelPlan, epilogueFrom: number | null): number => {
-    const fused = epilogueFrom === null ? null : epilogueAt(epilogueFrom, products, bound.length);
+  const pushProduct = (products: NodeId[], bound: readonly (ValueId | 'uniforms')[], store: StoreFunction, planWith: (store?: KernelStore) => KernelPlan, epilogueFrom: number | null): number => {
+    const fused = epilogueFrom === null ? null : epilogueAt(epilogueFrom, products, bound.length, store);
     const launch = (written: NodeId[]): Launch => {
       const store = fused?.epilogue(written);
       return { plan: planWith(store), bindings: [...bound, ...(store?.reads.map(own) ?? []), ...written], writes: [...products, ...written] };
@@ -269,10 +311,12 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         // The next product applies the same matrix to a vector that is ready now (W x and W ẋ): one dispatch.
         const second = steps[i + 1].node;
         const bound = [step.node, 'uniforms', single.matrix, single.vector, second, next.vector] as const;
-        i += 1 + pushMatvec([step.node, second], bound, (e) => planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter, e), i + 2);
+        const store = { name: 'matvec_store_pair', products: ['matvec_out', 'matvec_out_b'] };
+        i += 1 + pushProduct([step.node, second], bound, store, (e) => planMatvecPair(single.spec, next.spec.vectorOffset, limits, softwareAdapter, e), i + 2);
       } else if (single !== null) {
         const bound = [step.node, 'uniforms', single.matrix, single.vector] as const;
-        i += pushMatvec([step.node], bound, (e) => planMatvec(single.spec, limits, softwareAdapter, e), single.spec.layout === 'ok' ? i + 1 : null);
+        const store = { name: 'matvec_store', products: ['matvec_out'] };
+        i += pushProduct([step.node], bound, store, (e) => planMatvec(single.spec, limits, softwareAdapter, e), single.spec.layout === 'ok' ? i + 1 : null);
       } else if (matvec !== null) {
         const { M, N, K, transA, transB } = m.specs[0];
         const load = emitProductLoad(graph, matvec, 2);
@@ -281,9 +325,13 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
         const op = (trans: boolean) => (trans ? 'T' : 'N');
         pushReduction({ ...plan, label: `matvec [${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}] as ${plan.label}` }, load.reads.map(own), step.node);
       } else {
+        const bound = [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'] as const;
+        const store = { name: 'gemm_store', products: ['C'] };
+        // A product split into several launches (see matmulLaunch) keeps its elementwise steps apart.
+        const epilogueFrom = m.specs.length === 1 ? i + 1 : null;
         for (const spec of m.specs) {
-          const kernel = matmulKernelFor(spec.K, softwareAdapter, quadSubgroups);
-          launches.push({ plan: planMatmul(spec, limits, softwareAdapter, kernel), bindings: [own(m.first.storage), own(m.second.storage), step.node, 'uniforms'], writes: [step.node] });
+          const kernel = matmulKernelFor(spec, softwareAdapter, quadSubgroups);
+          i += pushProduct([step.node], bound, store, (e) => planMatmul(spec, limits, softwareAdapter, kernel, e), epilogueFrom);
         }
       }
     } else {

@@ -26,3 +26,14 @@ export function softwareWorkgroupSize(invocations: number, largest: number): num
   while (size * 2 <= Math.min(largest, invocations / 2)) size *= 2;
   return size;
 }
+
+/**
+ * How a product kernel (matrix-vector or GEMM) writes each output: WGSL defining its store function
+ * (matvec_store, matvec_store_pair or gemm_store; see the shaders) and any bindings it adds, and a few
+ * words for the kernel's label. The plain store writes the product; an epilogue (emitStoreEpilogue in
+ * emit.ts) also computes the elementwise steps after it, saving their dispatch and a trip through memory.
+ */
+export interface KernelStore {
+  readonly code: string;
+  readonly label: string;
+}

@@ -1,4 +1,4 @@
-import type { KernelPlan } from './kernel-plan.ts';
+import type { KernelPlan, KernelStore } from './kernel-plan.ts';
 import { loadShader } from './shader-source.ts';
 
 /** A batch of GEMMs C[b] (M×N) = op(A[b]) (M×K) · op(B[b]) (K×N) over f32 storage buffers. */
@@ -32,12 +32,12 @@ export const MATMUL_TILE = 64;
 export const MATMUL_KERNELS = {
   /** GPUs: panels staged in workgroup memory. */
   tiled: { entry: null, body: 'matmul', tileM: MATMUL_TILE, tileN: MATMUL_TILE, subgroups: false },
-  /** Software adapters with whole quads in their subgroups, K ≥ DIRECT_MIN_K: the quad shares op(A)'s loads. */
+  /** Software adapters with whole quads in their subgroups (see matmulKernelFor): the quad shares op(A)'s loads. */
   'direct-quads': { entry: 'matmul-direct-quads', body: 'matmul-direct', tileM: 64, tileN: 128, subgroups: true },
-  /** Software adapters, K ≥ DIRECT_MIN_K: 32×16 blocks per thread read straight from the buffers. */
+  /** Software adapters (see matmulKernelFor): 32×16 blocks per thread read straight from the buffers. */
   direct: { entry: 'matmul-direct-lanes', body: 'matmul-direct', tileM: 64, tileN: 128, subgroups: false },
-  /** Software adapters, short K: 8×8 blocks, whose stores cost less when there is little else to do. */
-  'direct-short-k': { entry: null, body: 'matmul-direct-short-k', tileM: MATMUL_TILE, tileN: MATMUL_TILE, subgroups: false },
+  /** Software adapters, short K or narrow C: 8×8 blocks, 64 threads to a 64×64 tile. */
+  'direct-small': { entry: null, body: 'matmul-direct-small', tileM: MATMUL_TILE, tileN: MATMUL_TILE, subgroups: false },
 } as const;
 
 export type MatmulKernel = keyof typeof MATMUL_KERNELS;
@@ -46,20 +46,35 @@ export type MatmulKernel = keyof typeof MATMUL_KERNELS;
 export const DIRECT_MIN_K = 8;
 
 /**
- * The kernel planMatmul picks: staged tiles on a GPU; on a software adapter, by K, and sharing op(A)'s
- * loads within quads where the device allows it (`quadSubgroups`, GpuInfo.quadSubgroups).
+ * Up to this many columns of C the 8×8 kernel is faster on SwiftShader too: the 32×16 kernels' 128
+ * columns to a workgroup leave half of its threads idle at 64 (and a workgroup runs on one core), where
+ * the 8×8 kernel has a 64×64 tile's 64 threads all working. Measured (2-core Intel Xeon, interleaved,
+ * medians of 9–15), the 8×8 kernel against the quad one: 64³ 1.10–1.32×, [256×64]·[64×64] 1.32×,
+ * [64×128]·[128×64]ᵀ 1.18×, [64×256]ᵀ·[256×64] 1.15×; with 256 columns it lost (0.61–1.12×: 256³
+ * 0.63×, [64×256]·[256×256] 0.61×), and with 1024 (0.57–0.73×).
  */
-export function matmulKernelFor(K: number, softwareAdapter: boolean, quadSubgroups = false): MatmulKernel {
+export const SMALL_MAX_N = 64;
+
+/**
+ * The kernel planMatmul picks: staged tiles on a GPU; on a software adapter, 8×8 blocks for short K or
+ * narrow C, else 32×16 blocks, sharing op(A)'s loads within quads where the device allows it
+ * (`quadSubgroups`, GpuInfo.quadSubgroups).
+ */
+export function matmulKernelFor(spec: Pick<MatmulSpec, 'K' | 'N'>, softwareAdapter: boolean, quadSubgroups = false): MatmulKernel {
   if (!softwareAdapter) return 'tiled';
-  if (K < DIRECT_MIN_K) return 'direct-short-k';
+  if (spec.K < DIRECT_MIN_K || spec.N <= SMALL_MAX_N) return 'direct-small';
   return quadSubgroups ? 'direct-quads' : 'direct';
 }
 
 const U32_LIMIT = 2 ** 32;
 
+/** How every GEMM kernel writes C unless given an epilogue (see KernelStore). */
+const PLAIN_STORE: KernelStore = { code: 'fn gemm_store(i: u32, v: f32) {\n  C[i] = v;\n}', label: '' };
+
 /**
  * Plans a GEMM kernel for `spec`: the tiled one of shaders/matmul.wgsl, or on a software adapter one
- * without workgroup memory (shaders/matmul-direct*.wgsl; matmulKernelFor picks, `kernel` overrides).
+ * without workgroup memory (shaders/matmul-direct*.wgsl; matmulKernelFor picks, `kernel` overrides),
+ * writing C through `store` (see KernelStore).
  * All share the grid scheme and uniforms; only the tile differs. Binding order: @binding(0) A (read-only storage f32), @binding(1) B (read-only), @binding(2) C
  * (read_write), @binding(3) the plan's uniforms.
  *
@@ -72,7 +87,8 @@ export function planMatmul(
   spec: MatmulSpec,
   limits: { maxComputeWorkgroupsPerDimension: number },
   softwareAdapter = false,
-  kernel: MatmulKernel = matmulKernelFor(spec.K, softwareAdapter),
+  kernel: MatmulKernel = matmulKernelFor(spec, softwareAdapter),
+  store: KernelStore = PLAIN_STORE,
 ): KernelPlan {
   const { M, N, K, transA, transB, batch, batchStrideA, batchStrideB } = spec;
   const offsetA = spec.offsetA ?? 0;
@@ -104,9 +120,9 @@ export function planMatmul(
   );
   const op = (trans: boolean) => (trans ? 'T' : 'N');
   return {
-    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${kernel === 'tiled' ? '' : `, ${kernel}`}`,
+    label: `matmul ${batch}×[${M}×${K}${op(transA)}]·[${K}×${N}${op(transB)}]${kernel === 'tiled' ? '' : `, ${kernel}`}${store.label}`,
     // Software adapters read the operands directly (matmul-direct.wgsl says why); GPUs stage tiles.
-    code: [entry, 'matmul-params', body].flatMap((name) => (name === null ? [] : [loadShader(name)])).join('\n'),
+    code: [...[entry, 'matmul-params', body].flatMap((name) => (name === null ? [] : [loadShader(name)])), store.code, ''].join('\n'),
     entryPoint: 'main',
     workgroups,
     uniforms,

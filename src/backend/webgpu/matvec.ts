@@ -8,7 +8,7 @@
  * Binding convention (as for reductions): @binding(0) the output, @binding(1) the uniforms,
  * @binding(2) the matrix, @binding(3) the vector.
  */
-import { softwareWorkgroupSize, type KernelPlan } from './kernel-plan.ts';
+import { softwareWorkgroupSize, type KernelPlan, type KernelStore } from './kernel-plan.ts';
 import { foldGrid } from './matmul.ts';
 import { loadShader } from './shader-source.ts';
 
@@ -43,25 +43,15 @@ export function matvecApplies(spec: MatvecSpec): boolean {
   return spec.outputs >= MIN_OUTPUTS && spec.K > 0 && rowsOf4 % 4 === 0 && spec.matrixOffset % 4 === 0 && vectorAligned;
 }
 
-/**
- * What a row kernel does with each output (see matvec-rows.wgsl): WGSL defining `matvec_store(o, v)`
- * (`matvec_store_pair(o, v, w)` for the pair kernel) and any bindings it adds, and a few words for the
- * kernel's label. The plain store writes the product; an epilogue (emitMatvecEpilogue in emit.ts) also
- * computes the elementwise steps after it, so that a layer's W x + b and tanh are one dispatch.
- */
-export interface MatvecStore {
-  readonly code: string;
-  readonly label: string;
-}
-
-const PLAIN_STORE: MatvecStore = { code: 'fn matvec_store(o: u32, v: f32) {\n  matvec_out[o] = v;\n}', label: '' };
-const PLAIN_PAIR_STORE: MatvecStore = { code: 'fn matvec_store_pair(o: u32, v: f32, w: f32) {\n  matvec_out[o] = v;\n  matvec_out_b[o] = w;\n}', label: '' };
+const PLAIN_STORE: KernelStore = { code: 'fn matvec_store(o: u32, v: f32) {\n  matvec_out[o] = v;\n}', label: '' };
+const PLAIN_PAIR_STORE: KernelStore = { code: 'fn matvec_store_pair(o: u32, v: f32, w: f32) {\n  matvec_out[o] = v;\n  matvec_out_b[o] = w;\n}', label: '' };
 
 /**
  * The kernel for `spec` (which must satisfy matvecApplies); `softwareAdapter` picks the lane count. A row
- * kernel (layout 'ok') ends with `store` (the plain one by default); column kernels only write.
+ * kernel (layout 'ok') writes through `store` (the plain one by default: see KernelStore); column kernels
+ * only write.
  */
-export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean, store: MatvecStore = PLAIN_STORE): KernelPlan {
+export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean, store: KernelStore = PLAIN_STORE): KernelPlan {
   if (!matvecApplies(spec)) throw new RangeError(`planMatvec: outputs ${spec.outputs}, K ${spec.K}, ${spec.layout}: operands are not vec4-aligned or too few outputs`);
   const { outputs, K, layout } = spec;
   const label = `matvec [${layout === 'ok' ? `${outputs}×${K}` : `${K}×${outputs}ᵀ`}]·[${K}]`;
@@ -92,7 +82,7 @@ export function planMatvec(spec: MatvecSpec, limits: { maxComputeWorkgroupsPerDi
  * `vectorOffsetB` of its own buffer, in one dispatch that reads the matrix once (matvec-rows-pair.wgsl).
  * Bindings as planMatvec's, then @binding(4) the second output and @binding(5) the second vector.
  */
-export function planMatvecPair(spec: MatvecSpec, vectorOffsetB: number, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean, store: MatvecStore = PLAIN_PAIR_STORE): KernelPlan {
+export function planMatvecPair(spec: MatvecSpec, vectorOffsetB: number, limits: { maxComputeWorkgroupsPerDimension: number }, softwareAdapter: boolean, store: KernelStore = PLAIN_PAIR_STORE): KernelPlan {
   if (spec.layout !== 'ok' || !matvecApplies(spec) || vectorOffsetB % 4 !== 0) throw new RangeError(`planMatvecPair: outputs ${spec.outputs}, K ${spec.K}, ${spec.layout}: needs rows along k, vec4-aligned`);
   const single = planMatvec(spec, limits, softwareAdapter);
   const rows = rowsGrid(spec, limits, softwareAdapter);

@@ -1,10 +1,12 @@
-// Batched GEMM without workgroup memory, for software adapters when K < 8 (planned by
-// src/backend/webgpu/matmul.ts; Params and bindings in matmul-params.wgsl). Same tiles as matmul.wgsl:
-// each workgroup computes a 64×64 tile of C, each of its 8×8 threads an 8×8 block, in sixteen named
-// vec4 registers.
+// Batched GEMM without workgroup memory, for software adapters when K < 8 or C has at most 64 columns
+// (planned by src/backend/webgpu/matmul.ts; Params and bindings in matmul-params.wgsl). Same tiles as
+// matmul.wgsl: each workgroup computes a 64×64 tile of C, each of its 8×8 threads an 8×8 block, in
+// sixteen named vec4 registers.
 //
 // Why not matmul-direct.wgsl for every K: its 32×16 blocks need 2.7× fewer loads per FMA, but with
 // a short k loop the time goes to writing C, where a small block with unrolled stores is cheaper.
+// Why not for narrow C: its workgroups are 128 columns wide, so at 64 half of their threads idle, and
+// a small product is one or two workgroups, each on one core (SMALL_MAX_N in matmul.ts has numbers).
 // Measured on SwiftShader, 16 products [256×K]·[K×256] (CPU-time ratios, interleaved): this kernel
 // is 1.65× as fast at K = 1, 1.27× at K = 2, 1.1-1.2× at K = 4, 0.95× at K = 8 and 0.73× at K = 16.
 // K = 1 is an outer product, as in the gradient of W·x with respect to W.
@@ -118,12 +120,12 @@ fn storeRow(base: u32, row: u32, c: u32, v0: vec4f, v1: vec4f) {
     return;
   }
   let i = base + row * p.N + c;
-  if (c < p.N) { C[i] = v0.x; }
-  if (c + 8u < p.N) { C[i + 8u] = v0.y; }
-  if (c + 16u < p.N) { C[i + 16u] = v0.z; }
-  if (c + 24u < p.N) { C[i + 24u] = v0.w; }
-  if (c + 32u < p.N) { C[i + 32u] = v1.x; }
-  if (c + 40u < p.N) { C[i + 40u] = v1.y; }
-  if (c + 48u < p.N) { C[i + 48u] = v1.z; }
-  if (c + 56u < p.N) { C[i + 56u] = v1.w; }
+  if (c < p.N) { gemm_store(i, v0.x); }
+  if (c + 8u < p.N) { gemm_store(i + 8u, v0.y); }
+  if (c + 16u < p.N) { gemm_store(i + 16u, v0.z); }
+  if (c + 24u < p.N) { gemm_store(i + 24u, v0.w); }
+  if (c + 32u < p.N) { gemm_store(i + 32u, v1.x); }
+  if (c + 40u < p.N) { gemm_store(i + 40u, v1.y); }
+  if (c + 48u < p.N) { gemm_store(i + 48u, v1.z); }
+  if (c + 56u < p.N) { gemm_store(i + 56u, v1.w); }
 }
