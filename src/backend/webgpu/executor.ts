@@ -160,6 +160,24 @@ function elementwiseGroup(graph: Graph, sched: Schedule, steps: readonly Step[],
 }
 
 /**
+ * How the elementwise root `root` reads the outputs of a product kernel, `products` (z, and z_b for a
+ * pair): each stored node it reads that is one of them (or a view of one), with the store's parameter
+ * holding it ('v' for z, 'w' for z_b). Null when it cannot be that kernel's epilogue: it has another
+ * number of elements, or reads a product anywhere but at its own index.
+ */
+function productReads(graph: Graph, sched: Schedule, root: NodeId, products: readonly NodeId[]): Map<NodeId, 'v' | 'w'> | null {
+  if (numel(graph.nodes[root].shape) !== numel(graph.nodes[products[0]].shape)) return null;
+  const given = new Map<NodeId, 'v' | 'w'>();
+  for (const [leaf, sameIndex] of elementwiseReads(graph, sched.stored, root)) {
+    const k = products.indexOf(sched.owner.get(leaf)!);
+    if (k < 0) continue;
+    if (!sameIndex) return null;
+    given.set(leaf, k === 0 ? 'v' : 'w');
+  }
+  return given;
+}
+
+/**
  * Moves elementwise steps up to right after the product they read, so that they become its epilogue
  * (see epilogueAt in planGraph): the first later step over the product's elements that reads it at its
  * own index, when everything else it reads is ready by then. A batched JVP's schedule runs W x, then
@@ -175,17 +193,13 @@ function pullEpilogues(graph: Graph, sched: Schedule, steps: Step[], pairedWithN
     const products = pair ? [steps[i].node, steps[i + 1].node] : [steps[i].node];
     const at = pair ? i + 2 : i + 1;
     if (pair) i++;
-    const count = numel(graph.nodes[products[0]].shape);
     const written = (from: number, to: number) => new Set(steps.slice(from, to).map((s) => own(s.node)));
     for (let j = at; j < steps.length; j++) {
       const step = steps[j];
-      if (step.kind !== 'elementwise' || numel(graph.nodes[step.node].shape) !== count) continue;
-      const reads = elementwiseReads(graph, sched.stored, step.node);
-      const ofProduct = [...reads].filter(([leaf]) => products.includes(own(leaf)));
-      if (ofProduct.length === 0 || ofProduct.some(([, sameIndex]) => !sameIndex)) continue;
+      if (step.kind !== 'elementwise' || !(productReads(graph, sched, step.node, products)?.size)) continue;
       // Nothing it reads may be written between the products and where it stands now.
       const later = written(at, j);
-      if ([...reads.keys()].some((leaf) => later.has(own(leaf)))) break;
+      if ([...elementwiseReads(graph, sched.stored, step.node).keys()].some((leaf) => later.has(own(leaf)))) break;
       steps.splice(at, 0, ...steps.splice(j, 1));
       break;
     }
@@ -258,15 +272,11 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
     if (steps[at]?.kind !== 'elementwise') return null;
     const maxBuffers = limits.maxStorageBuffersPerShaderStage;
     const group = elementwiseGroup(graph, sched, steps, at, maxBuffers);
-    if (numel(graph.nodes[group[0]].shape) !== numel(graph.nodes[products[0]].shape)) return null;
     const given = new Map<NodeId, 'v' | 'w'>();
     for (const root of group) {
-      for (const [leaf, sameIndex] of elementwiseReads(graph, sched.stored, root)) {
-        const k = products.indexOf(own(leaf));
-        if (k < 0) continue;
-        if (!sameIndex) return null;
-        given.set(leaf, k === 0 ? 'v' : 'w');
-      }
+      const reads = productReads(graph, sched, root, products);
+      if (reads === null) return null;
+      for (const [leaf, param] of reads) given.set(leaf, param);
     }
     if (given.size === 0) return null;
     const epilogue = (written: readonly NodeId[]) => emitStoreEpilogue(graph, sched, group, written, given, firstBinding, store);
@@ -283,8 +293,8 @@ export function planGraph(graph: Graph, limits: GpuInfo['limits'], softwareAdapt
   const pushProduct = (products: NodeId[], bound: readonly (ValueId | 'uniforms')[], store: StoreFunction, planWith: (store?: KernelStore) => KernelPlan, epilogueFrom: number | null): number => {
     const fused = epilogueFrom === null ? null : epilogueAt(epilogueFrom, products, bound.length, store);
     const launch = (written: NodeId[]): Launch => {
-      const store = fused?.epilogue(written);
-      return { plan: planWith(store), bindings: [...bound, ...(store?.reads.map(own) ?? []), ...written], writes: [...products, ...written] };
+      const epilogue = fused?.epilogue(written);
+      return { plan: planWith(epilogue), bindings: [...bound, ...(epilogue?.reads.map(own) ?? []), ...written], writes: [...products, ...written] };
     };
     if (fused !== null) rebuilds.set(launches.length, { group: fused.group, rebuild: launch });
     launches.push(launch(fused?.group ?? []));
