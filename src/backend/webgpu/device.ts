@@ -26,9 +26,10 @@ export interface Gpu {
   readonly info: GpuInfo;
   /**
    * Whether the device is a browser's (not Dawn in Node). A browser's GPU process answers a request to
-   * map a buffer at once when the work before it is done, and otherwise at its next poll: measured in
-   * Chromium on SwiftShader, a 64-wide layer's run read back after 2.7 ms with the request sent at
-   * submit, and after 0.6-0.8 ms with it sent once the run's error scopes had answered (GpuRuntime.run).
+   * map a buffer at once when the work before it is done, and otherwise only when something makes it
+   * look again (its poll, about 2 ms on; another map request): measured in Chromium on SwiftShader, a
+   * 64-wide layer's run read back after 2.7 ms with the request sent at submit and nothing else. So a
+   * browser's runs nudge (nudged-read-back.ts).
    */
   readonly browser: boolean;
   /** Why the device was lost, once it has been (every later run fails with this). */

@@ -4,6 +4,7 @@ import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { roundedToF32 } from '../cpu/wasm/round-to-f32.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
+import { NudgeHistory, nudgeUntilAnswered, precisePause, type Pause } from './nudged-read-back.ts';
 import { sleep, WaitHistory } from './quiet-wait.ts';
 import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
@@ -53,6 +54,8 @@ interface Bindings {
   timing?: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer } | null;
   /** The plan's recent submit-to-read-back times, from which Node's next run sleeps (quiet-wait.ts). */
   readonly waits: WaitHistory;
+  /** The plan's recent submit-to-answer times, from which a browser's next run starts nudging (nudged-read-back.ts). */
+  readonly nudges: NudgeHistory;
 }
 
 /** Where a run's outputs, then its kernel times, sit in its one read-back buffer. */
@@ -76,6 +79,10 @@ export class GpuRuntime {
   private readonly lost: Promise<never>;
   /** Mappable read-back buffers by size: a run copies all its outputs into one and maps it once. */
   private readonly readbacks = new Map<number, GPUBuffer[]>();
+  /** Sub-millisecond waits between a browser's nudges (nudged-read-back.ts); null where there are none. */
+  private readonly pause: Pause | null;
+  /** The buffer a browser's nudges map: never written, so each map request is answered on arrival. */
+  private nudgeTarget: GPUBuffer | null = null;
   /** Mapped staging buffers for large inputs. */
   private readonly belt: UploadBelt;
   /** Pipelines compiled so far (a second compile of the same program adds none). */
@@ -99,6 +106,7 @@ export class GpuRuntime {
     this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
     this.quadSubgroups = gpu.info.quadSubgroups && (strategy.quadSubgroups ?? true);
     this.belt = new UploadBelt(gpu.device);
+    this.pause = gpu.browser ? precisePause() : null;
     this.lost = gpu.device.lost.then((info) => {
       throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
     });
@@ -174,10 +182,20 @@ export class GpuRuntime {
         const words = l.plan.uniforms;
         if (uniforms !== null && l.bindings.includes('uniforms')) this.gpu.device.queue.writeBuffer(uniforms, offsets[i], words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
       });
-      b = { uniforms, offsets, slots: [], groups: [], waits: new WaitHistory() };
+      b = { uniforms, offsets, slots: [], groups: [], waits: new WaitHistory(), nudges: new NudgeHistory() };
       this.bindings.set(plan, b);
     }
     return b;
+  }
+
+  /** Makes a browser's GPU process look at finished work: a map request on a buffer no run writes. */
+  private nudge(): void {
+    const target = (this.nudgeTarget ??= this.gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ, label: 'nudge' }));
+    if (target.mapState !== 'unmapped') return; // the last nudge's answer is still on its way
+    target.mapAsync(GPUMapMode.READ).then(
+      () => target.unmap(),
+      () => undefined, // the device was lost: the run's own read-back reports it
+    );
   }
 
   private takeReadback(bytes: number): GPUBuffer {
@@ -319,18 +337,23 @@ export class GpuRuntime {
     const recycleStaging = () => staged.forEach(({ staging }) => this.belt.recycle(staging));
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
-    // browser answers a map request sent before the work is done only at its next poll (see Gpu.browser),
-    // so there the request waits for the scopes' answers, by when a small run is done. A longer run in
-    // Node sleeps first, so that Dawn's polling does not spin while the work runs (quiet-wait.ts).
+    // longer run in Node sleeps first, so that Dawn's polling does not spin while the work runs
+    // (quiet-wait.ts). A browser answers a map request sent before the work is done only when something
+    // makes it look again, so there the request is sent at submit and nudged (nudged-read-back.ts); where
+    // a browser has no precise pause, it waits for the scopes' answers, by when a small run is done.
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     const quiet = this.gpu.browser ? 0 : cached.waits.nextSleepMs();
+    const nudging = this.gpu.browser && this.pause !== null;
     const mapNow = () => {
       const m = readback.mapAsync(GPUMapMode.READ);
       m.catch(() => undefined); // awaited below, unless the run was rejected
       return m;
     };
-    let mapping = this.gpu.browser || quiet > 0 ? null : mapNow();
+    let mapping = (this.gpu.browser && !nudging) || quiet > 0 ? null : mapNow();
+    const nudged = nudging ? nudgeUntilAnswered(mapping!, start, cached.nudges.firstNudgeMs(), () => this.nudge(), this.pause!) : null;
     const [validation, oom] = await scopes;
+    // The scopes' answers come back a round trip after submit, by when a small run is done: a free moment to nudge.
+    if (nudging) this.nudge();
     const failure = validation ?? oom;
     if (failure !== null) {
       recycleStaging();
@@ -353,6 +376,10 @@ export class GpuRuntime {
     const end = performance.now();
     const wallMs = end - start;
     cached.waits.record(wallMs, quiet, end - awake);
+    if (nudged !== null) {
+      await nudged;
+      cached.nudges.record(wallMs);
+    }
     recycleStaging();
     const mapped = readback.getMappedRange();
     const values = new Map<string, Tensor>();
@@ -386,6 +413,8 @@ export class GpuRuntime {
   /** Frees pooled buffers (the device itself is shared and stays). */
   dispose(): void {
     for (const list of [...this.pool.values(), ...this.readbacks.values()]) for (const b of list) b.destroy();
+    this.nudgeTarget?.destroy();
+    this.nudgeTarget = null;
     this.pool.clear();
     this.readbacks.clear();
     this.belt.dispose();

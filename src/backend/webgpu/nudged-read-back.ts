@@ -1,0 +1,108 @@
+// How a run in a browser gets its read-back answered soon after its work is done.
+//
+// Why: Chromium's GPU process answers a map request at once when the work before it is done, and
+// otherwise only when something makes it look again: its own poll, about 2 ms after the last message
+// it handled, or another buffer's map request. Measured in Chromium 156 on SwiftShader (2-core Intel
+// Xeon), in the engine's worker: a 256-wide layer's JVP, whose kernels take about 0.4 ms, read back
+// 2.6 ms after submit with the request sent once its error scopes had answered (0.5 ms), and 1.3 ms
+// with the request held back until 1 ms. Holding the request back needs to know when the work ends, and
+// a request sent too early costs a whole poll again (session 10 tried learning that time: rows with
+// one direction halved, others doubled).
+//
+// So the read-back is asked for at submit, and small "nudges" (a map request on a 16-byte buffer that
+// no run writes, answered on arrival) follow at growing gaps until it is answered: the first nudge that
+// reaches the GPU process after the work ends gets the read-back answered too. Same layer JVP: 3.0 →
+// 1.3-1.5 ms. Nudges cost a message each, and on a software adapter the CPU they take is the adapter's,
+// so they start shortly before the plan's recent runs ended (NudgeHistory), their gaps grow, and they
+// stop once a gap would be as long as the poll's.
+//
+// The gaps are timed with Atomics.waitAsync, which wakes within about 0.1 ms in a worker (setTimeout
+// takes whole milliseconds, and at least 4 once nested). It needs a SharedArrayBuffer, so a page that
+// is not cross-origin isolated falls back to waiting for the poll.
+
+/** The first gap between nudges; later gaps grow by NUDGE_GROWTH. */
+export const FIRST_NUDGE_GAP_MS = 0.3;
+
+/** How much each unanswered nudge's gap grows: a run far from done is nudged a few times, not hundreds. */
+export const NUDGE_GROWTH = 1.5;
+
+/** Nudging stops before a gap this long: the poll answers as soon. */
+export const POLL_MS = 2;
+
+/** The share of the plan's shorter recent submit-to-answer time after which nudging starts... */
+export const NUDGE_START_FRACTION = 0.8;
+
+/**
+ * ...less this: an answer arrives 0.3-0.5 ms after a request that finds the work done, and a start
+ * computed from answers alone would settle that much after the work's end (at 0.8 A + 0.4 = A: 2 ms).
+ */
+export const ANSWER_MS = 0.5;
+
+/** One plan's recent read-backs in a browser, from which its next run's first nudge is timed. */
+export class NudgeHistory {
+  /** The last two submit-to-answer times, oldest first. */
+  private recent: number[] = [];
+
+  /**
+   * Milliseconds after submit at which nudging starts: at once until the plan has run twice, then from
+   * the shorter of its last two answers (one slow run does not delay the next).
+   */
+  firstNudgeMs(): number {
+    if (this.recent.length < 2) return 0;
+    return Math.max(0, NUDGE_START_FRACTION * Math.min(...this.recent) - ANSWER_MS);
+  }
+
+  /** Records a run's submit-to-answer time. */
+  record(answeredMs: number): void {
+    this.recent = [...this.recent.slice(-1), answeredMs];
+  }
+}
+
+/** The gaps after each nudge, in order: FIRST_NUDGE_GAP_MS growing by NUDGE_GROWTH while under POLL_MS. */
+export function nudgeGapsMs(): number[] {
+  const gaps: number[] = [];
+  for (let gap = FIRST_NUDGE_GAP_MS; gap < POLL_MS; gap *= NUDGE_GROWTH) gaps.push(gap);
+  return gaps;
+}
+
+/** A wait of a fraction of a millisecond that does not block the thread, or null where there is none. */
+export type Pause = (ms: number) => Promise<void>;
+
+/** Atomics.waitAsync on memory of its own (needs cross-origin isolation), or null. */
+export function precisePause(): Pause | null {
+  const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<unknown> | string } }).waitAsync;
+  if (typeof SharedArrayBuffer === 'undefined' || waitAsync === undefined) return null;
+  let cell: Int32Array;
+  try {
+    cell = new Int32Array(new SharedArrayBuffer(4));
+  } catch {
+    return null;
+  }
+  return async (ms) => {
+    const result = waitAsync(cell, 0, 0, ms);
+    if (result.async) await result.value;
+  };
+}
+
+/**
+ * Waits for `answer`, nudging from `firstNudgeMs` after `submittedAt` (performance.now()) at the gaps of
+ * nudgeGapsMs until it settles. Returns the number of nudges sent.
+ */
+export async function nudgeUntilAnswered(answer: Promise<unknown>, submittedAt: number, firstNudgeMs: number, nudge: () => void, pause: Pause): Promise<number> {
+  let settled = false;
+  const done = answer.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const untilStart = firstNudgeMs - (performance.now() - submittedAt);
+  if (untilStart > 0) await Promise.race([done, pause(untilStart)]);
+  let nudges = 0;
+  for (const gap of nudgeGapsMs()) {
+    if (settled) break;
+    nudge();
+    nudges++;
+    await Promise.race([done, pause(gap)]);
+  }
+  await done;
+  return nudges;
+}
