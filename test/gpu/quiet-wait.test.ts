@@ -4,7 +4,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { interpret } from '../../src/backend/cpu/interpreter.ts';
 import type { Tensor } from '../../src/backend/cpu/tensor.ts';
-import { OVERSLEPT_MS, QUIET_FRACTION, quietDelayMs, TIMER_SLACK_MS, WaitHistory } from '../../src/backend/webgpu/quiet-wait.ts';
+import {
+  blockingWait,
+  OVERSLEPT_MS,
+  QUIET_FRACTION,
+  quietDelayMs,
+  THROTTLE_MIN_MS,
+  THROTTLE_SLICE_MS,
+  throttleUntilSettled,
+  TIMER_SLACK_MS,
+  WaitHistory,
+} from '../../src/backend/webgpu/quiet-wait.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import { compileOrThrow } from '../../src/index.ts';
 import { expectAllclose } from '../support/allclose.ts';
@@ -76,12 +86,60 @@ describe('WaitHistory', () => {
   });
 });
 
+describe('waiting in slices after asking (throttleUntilSettled)', () => {
+  it('throttles only once both of the plan\'s last two runs took THROTTLE_MIN_MS or more', () => {
+    const h = new WaitHistory();
+    expect(h.throttles()).toBe(false);
+    h.record(5, 0, 0);
+    expect(h.throttles()).toBe(false);
+    h.record(THROTTLE_MIN_MS, 0, 0);
+    expect(h.throttles()).toBe(true);
+    h.record(THROTTLE_MIN_MS / 2, 0, 0); // one short run: the next one spins
+    expect(h.throttles()).toBe(false);
+    h.record(3, 0, 0);
+    expect(h.throttles()).toBe(false);
+    h.record(3, 0, 0);
+    expect(h.throttles()).toBe(true);
+  });
+
+  it('blocks a slice in every turn of the event loop until the answer comes, and lets other callbacks run between', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slices: number[] = [];
+    let turns = 0;
+    const tick = () => {
+      turns++;
+      if (turns === 5) answer();
+      else setImmediate(tick);
+    };
+    setImmediate(tick);
+    await throttleUntilSettled(answered, (ms) => void slices.push(ms));
+    expect(turns).toBe(5); // the other setImmediate callbacks ran: the loop kept turning
+    expect(slices.length).toBeGreaterThanOrEqual(4);
+    expect(slices.every((ms) => ms === THROTTLE_SLICE_MS)).toBe(true);
+  });
+
+  it('a read-back that fails ends the slices too', async () => {
+    const block = vi.fn();
+    await throttleUntilSettled(Promise.reject(new Error('device lost')), block);
+    expect(block.mock.calls.length).toBeLessThanOrEqual(1);
+  });
+
+  it('blockingWait blocks the thread (Node has SharedArrayBuffer)', () => {
+    const block = blockingWait();
+    expect(block).not.toBeNull();
+    const t0 = performance.now();
+    block!(3);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(2);
+  });
+});
+
 const shared = await getTestRuntime();
 
 describe.skipIf(shared === null)('a run in Node', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('sleeps after submitting for the share of its plan\'s last waits that quietDelayMs gives, with the same answer', async () => {
+  it('sleeps after submitting for the share of its plan\'s last waits that quietDelayMs gives, then waits in slices, with the same answer', async () => {
     const n = 384; // a product of some milliseconds on SwiftShader, so that the third run sleeps
     const program = compileOrThrow('input A[n, n]\ninput B[n, n]\noutput C = tanh(A @ B)', { n });
     const values = (seed: number): Map<string, Tensor> => new Map(['A', 'B'].map((name, j) => [name, {
@@ -89,21 +147,45 @@ describe.skipIf(shared === null)('a run in Node', () => {
     }]));
     const rt = new GpuRuntime(shared!.gpu);
     const timeout = vi.spyOn(globalThis, 'setTimeout');
+    const slices = vi.spyOn(Atomics, 'wait');
     try {
       await rt.run(program.graph, values(1));
       const first = rt.lastProfile!.wallMs;
       await rt.run(program.graph, values(2));
       const second = rt.lastProfile!.wallMs;
       timeout.mockClear();
+      slices.mockClear();
       const inputs = values(3);
       const got = (await rt.run(program.graph, inputs)).get('C')!.data;
       const expected = quietDelayMs(Math.min(first, second));
       // On SwiftShader this product takes well over the few milliseconds below which runs do not sleep.
       if (rt.softwareAdapter) expect(expected).toBeGreaterThan(0);
       if (expected > 0) expect(timeout.mock.calls.map((call) => call[1])).toContain(expected);
+      // ...and over THROTTLE_MIN_MS, so after the sleep it waited in slices.
+      if (Math.min(first, second) >= THROTTLE_MIN_MS) expect(slices.mock.calls.some((call) => call[3] === THROTTLE_SLICE_MS)).toBe(true);
       expect(rt.lastProfile!.wallMs).toBeGreaterThanOrEqual(expected);
       const want = interpret(program.graph, inputs, 'f64').get('C')!.data;
       expectAllclose(got, want, gpuTolerance('transcendental', program.graph), 'after the sleep');
+    } finally {
+      rt.dispose();
+    }
+  });
+
+  it('a plan of well under THROTTLE_MIN_MS neither sleeps nor waits in slices', async () => {
+    const program = compileOrThrow('input x[n]\noutput y = sum(x * x)', { n: 64 });
+    const rt = new GpuRuntime(shared!.gpu);
+    const slices = vi.spyOn(Atomics, 'wait');
+    try {
+      const inputs = new Map<string, Tensor>([['x', { shape: [64], data: Float64Array.from({ length: 64 }, (_, i) => i / 64) }]]);
+      const walls: number[] = [];
+      for (let run = 0; run < 4; run++) {
+        await rt.run(program.graph, inputs);
+        walls.push(rt.lastProfile!.wallMs);
+      }
+      // A 64-element sum takes a fraction of a millisecond; only a run after two slow ones (a first
+      // dispatch, a pause) could throttle.
+      const throttledRuns = walls.slice(2).filter((_, i) => Math.min(walls[i], walls[i + 1]) >= THROTTLE_MIN_MS).length;
+      if (throttledRuns === 0) expect(slices.mock.calls.filter((call) => call[3] === THROTTLE_SLICE_MS)).toEqual([]);
     } finally {
       rt.dispose();
     }

@@ -5,7 +5,7 @@ import { roundedToF32 } from '../cpu/wasm/round-to-f32.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
 import { NudgeHistory, nudgeUntilAnswered, precisePause, type Pause } from './nudged-read-back.ts';
-import { sleep, WaitHistory } from './quiet-wait.ts';
+import { blockingWait, sleep, throttleUntilSettled, WaitHistory, type Block } from './quiet-wait.ts';
 import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
 /** A failure on the GPU side, with the kind of failure for callers that fall back. */
@@ -81,6 +81,8 @@ export class GpuRuntime {
   private readonly readbacks = new Map<number, GPUBuffer[]>();
   /** Sub-millisecond waits between a browser's nudges (nudged-read-back.ts); null where there are none. */
   private readonly pause: Pause | null;
+  /** Node's slices of waiting for a long run's read-back (quiet-wait.ts); null in a browser. */
+  private readonly block: Block | null;
   /** The buffer a browser's nudges map: never written, so each map request is answered on arrival. */
   private nudgeTarget: GPUBuffer | null = null;
   /** Mapped staging buffers for large inputs. */
@@ -107,6 +109,7 @@ export class GpuRuntime {
     this.quadSubgroups = gpu.info.quadSubgroups && (strategy.quadSubgroups ?? true);
     this.belt = new UploadBelt(gpu.device);
     this.pause = gpu.browser ? precisePause() : null;
+    this.block = gpu.browser ? null : blockingWait();
     this.lost = gpu.device.lost.then((info) => {
       throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
     });
@@ -337,16 +340,18 @@ export class GpuRuntime {
     const recycleStaging = () => staged.forEach(({ staging }) => this.belt.recycle(staging));
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
-    // longer run in Node sleeps first, so that Dawn's polling does not spin while the work runs
-    // (quiet-wait.ts). A browser answers a map request sent before the work is done only when something
+    // longer run in Node sleeps first, and then waits in slices, so that Dawn's polling does not spin
+    // while the work runs (quiet-wait.ts). A browser answers a map request sent before the work is done only when something
     // makes it look again, so there the request is sent at submit and nudged (nudged-read-back.ts); where
     // a browser has no precise pause, it waits for the scopes' answers, by when a small run is done.
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     const quiet = this.gpu.browser ? 0 : cached.waits.nextSleepMs();
     const nudging = this.gpu.browser && this.pause !== null;
+    const throttled = this.block !== null && cached.waits.throttles();
     const mapNow = () => {
       const m = readback.mapAsync(GPUMapMode.READ);
       m.catch(() => undefined); // awaited below, unless the run was rejected
+      if (throttled) void throttleUntilSettled(m, this.block!);
       return m;
     };
     let mapping = (this.gpu.browser && !nudging) || quiet > 0 ? null : mapNow();
