@@ -10,8 +10,9 @@
 // one direction halved, others doubled).
 //
 // So the read-back is asked for at submit, and small "nudges" (a map request on a 16-byte buffer that
-// no run writes, answered on arrival) follow at growing gaps until it is answered: the first nudge that
-// reaches the GPU process after the work ends gets the read-back answered too. Same layer JVP: 3.0 →
+// no run writes, answered on arrival) follow until it is answered: one when the run's error scopes
+// answer (GpuRuntime.run), then more at growing gaps. The first nudge that reaches the GPU process
+// after the work ends gets the read-back answered too. Same layer JVP: 3.0 →
 // 1.3-1.5 ms. Nudges cost a message each, and on a software adapter the CPU they take is the adapter's,
 // so they start shortly before the plan's recent runs ended (NudgeHistory), their gaps grow, and they
 // stop once a gap would be as long as the poll's.

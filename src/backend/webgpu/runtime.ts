@@ -341,9 +341,10 @@ export class GpuRuntime {
     // In Node the error scopes (popped in reverse order) and the read-back are asked for together: each
     // answer is a round trip to the device, and waiting for them one after another cost ~40 µs a run. A
     // longer run in Node sleeps first, and then waits in slices, so that Dawn's polling does not spin
-    // while the work runs (quiet-wait.ts). A browser answers a map request sent before the work is done only when something
-    // makes it look again, so there the request is sent at submit and nudged (nudged-read-back.ts); where
-    // a browser has no precise pause, it waits for the scopes' answers, by when a small run is done.
+    // while the work runs (quiet-wait.ts). A browser answers a map request sent before the work is
+    // done only when something makes it look again, so there the request is sent at submit and nudged
+    // (nudged-read-back.ts); where a browser has no precise pause, the request waits for the scopes'
+    // answers, by when a small run is done.
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     const quiet = this.gpu.browser ? 0 : cached.waits.nextSleepMs();
     const nudging = this.gpu.browser && this.pause !== null;
