@@ -12,8 +12,10 @@ import {
   NudgeHistory,
   nudgeGapsMs,
   nudgeUntilAnswered,
+  nudgePause,
   POLL_MS,
   precisePause,
+  timerPause,
 } from '../../src/backend/webgpu/nudged-read-back.ts';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.ts';
 import { compileOrThrow } from '../../src/index.ts';
@@ -119,6 +121,22 @@ describe('nudgeUntilAnswered', () => {
     const { pause } = recordingPause();
     const failed = Promise.reject(new Error('device lost'));
     await expect(nudgeUntilAnswered(failed, performance.now(), 50, () => undefined, pause)).resolves.toBe(0);
+  });
+});
+
+describe('timerPause (pages without cross-origin isolation)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('asks setTimeout for whole milliseconds, at least one, so that the nudges never come back to back', async () => {
+    const timeout = vi.spyOn(globalThis, 'setTimeout');
+    for (const ms of [0.3, 1, 1.5]) await timerPause(ms);
+    expect(timeout.mock.calls.map((call) => call[1])).toEqual([1, 1, 2]);
+  });
+});
+
+describe('nudgePause', () => {
+  it('is the precise pause where there is one (Node has SharedArrayBuffer and Atomics.waitAsync)', () => {
+    expect(nudgePause()).not.toBe(timerPause);
   });
 });
 

@@ -4,7 +4,7 @@ import { release, toDType, type Tensor } from '../cpu/tensor.ts';
 import { roundedToF32 } from '../cpu/wasm/round-to-f32.ts';
 import { adapterName, isSoftwareAdapter, type Gpu, type GpuInfo } from './device.ts';
 import { planGraph, type ExecPlan, type Profile } from './executor.ts';
-import { NudgeHistory, nudgeUntilAnswered, precisePause, type Pause } from './nudged-read-back.ts';
+import { NudgeHistory, nudgePause, nudgeUntilAnswered, type Pause } from './nudged-read-back.ts';
 import { blockingWait, sleep, throttleUntilSettled, WaitHistory, type Block } from './quiet-wait.ts';
 import { BELT_MIN_BYTES, UploadBelt } from './upload-belt.ts';
 
@@ -79,7 +79,7 @@ export class GpuRuntime {
   private readonly lost: Promise<never>;
   /** Mappable read-back buffers by size: a run copies all its outputs into one and maps it once. */
   private readonly readbacks = new Map<number, GPUBuffer[]>();
-  /** Sub-millisecond waits between a browser's nudges (nudged-read-back.ts); null where there are none. */
+  /** The waits between a browser's nudges (nudged-read-back.ts); null in Node. */
   private readonly pause: Pause | null;
   /** Node's slices of waiting for a long run's read-back (quiet-wait.ts); null in a browser. */
   private readonly block: Block | null;
@@ -108,7 +108,7 @@ export class GpuRuntime {
     this.softwareAdapter = strategy.softwareAdapter ?? isSoftwareAdapter(gpu.info);
     this.quadSubgroups = gpu.info.quadSubgroups && (strategy.quadSubgroups ?? true);
     this.belt = new UploadBelt(gpu.device);
-    this.pause = gpu.browser ? precisePause() : null;
+    this.pause = gpu.browser ? nudgePause() : null;
     this.block = gpu.browser ? null : blockingWait();
     this.lost = gpu.device.lost.then((info) => {
       throw new GpuError('device-lost', `the GPU device was lost during the run (${info.reason}: ${info.message || 'no details'})`);
@@ -343,11 +343,9 @@ export class GpuRuntime {
     // longer run in Node sleeps first, and then waits in slices, so that Dawn's polling does not spin
     // while the work runs (quiet-wait.ts). A browser answers a map request sent before the work is
     // done only when something makes it look again, so there the request is sent at submit and nudged
-    // (nudged-read-back.ts); where a browser has no precise pause, the request waits for the scopes'
-    // answers, by when a small run is done.
+    // (nudged-read-back.ts).
     const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     const quiet = this.gpu.browser ? 0 : cached.waits.nextSleepMs();
-    const nudging = this.gpu.browser && this.pause !== null;
     const throttled = this.block !== null && cached.waits.throttles();
     const mapNow = () => {
       const m = readback.mapAsync(GPUMapMode.READ);
@@ -355,11 +353,11 @@ export class GpuRuntime {
       if (throttled) void throttleUntilSettled(m, this.block!);
       return m;
     };
-    let mapping = (this.gpu.browser && !nudging) || quiet > 0 ? null : mapNow();
-    const nudged = nudging ? nudgeUntilAnswered(mapping!, start, cached.nudges.firstNudgeMs(), () => this.nudge(), this.pause!) : null;
+    let mapping = quiet > 0 ? null : mapNow();
+    const nudged = this.pause !== null && mapping !== null ? nudgeUntilAnswered(mapping, start, cached.nudges.firstNudgeMs(), () => this.nudge(), this.pause) : null;
     const [validation, oom] = await scopes;
     // The scopes' answers come back a round trip after submit, by when a small run is done: a free moment to nudge.
-    if (nudging) this.nudge();
+    if (this.pause !== null) this.nudge();
     const failure = validation ?? oom;
     if (failure !== null) {
       recycleStaging();
