@@ -10,9 +10,9 @@
 // with 64 tangents, whose 4 MiB weight goes through the belt: 41 → 29 ms a call).
 //
 // How long: a fraction of the plan's recent submit-to-read-back time, less a timer's slack. A run that
-// got faster wakes early and waits for the rest (in slices, below); the next estimate is then its own (shorter) time,
-// so the sleep converges on the work's time from below and never stretches a run by more than one
-// timer's lateness. Runs of a few milliseconds do not sleep.
+// got faster wakes early and waits for the rest (in slices, below); the next estimate is then its own
+// (shorter) time, so the sleep converges on the work's time from below and never stretches a run by
+// more than one timer's lateness. Runs of a few milliseconds do not sleep.
 //
 // Which time: the shorter of the plan's last two (WaitHistory), and none until it has run twice. A
 // run's time is at least its sleep, so one slow run (a first dispatch, a collector's pause) used alone
@@ -27,8 +27,8 @@
 // SwiftShader (2-core Intel Xeon, interleaved in one process, medians of 30), a 256-wide layer's JVP
 // with 64 tangents 3.35 → 2.84 ms, the MLP's 5.74 → 4.28, a 256³ GEMM 7.05 → 6.09, a 1024-wide
 // layer's primal 5.19 → 3.83 (the tail after its sleep). Runs under THROTTLE_MIN_MS do not: detecting
-// the answer up to a slice late cost them more than the core gained (64-wide runs of 0.2-1 ms,
-// 0.74-0.90×).
+// the answer up to a slice late cost them more than the core gained (64-wide runs of 0.4-1 ms,
+// 0.74-0.96×).
 
 /** The share of the last run's time to sleep through. */
 export const QUIET_FRACTION = 0.8;
