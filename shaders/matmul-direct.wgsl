@@ -39,6 +39,19 @@
 // blocks (64 + 16 loads per step for 1024 FMAs; 0.92-1.05×, and compiles 2-2.5× slower), 32×32 and
 // 48×16 (0.76-1.06×). A compute-only variant (loads hoisted out of the k loop) ran 4.1-4.4× faster
 // than the kernel: loads, not FMAs, still set its speed.
+// Also not kept (twelfth session): each accumulator updated as one chain, acc + x[0]·y.x + … + x[3]·y.w,
+// instead of acc += panel * quad (0.79-0.82×); one quad per workgroup, 4× the workgroups (0.95-1.17× in
+// Chromium's page, mixed).
+//
+// What SwiftShader makes of it (Chromium's libvk_swiftshader, whose JIT is Subzero; read with `perf` and
+// by disassembling the JIT's code while a 256³ loop ran): 75% of the process's time is in the JIT's code,
+// and one trip of the k loop (four steps) is 28.5K x86 instructions, SSE4.1 only, 157 KB of code. Its
+// 4096 mulps/addps sit in sequences of 7.9K instructions (1.9 per multiply or add: the accumulators
+// spill, but cheaply); the other 20.6K serve the 96 reads: index arithmetic, the bounds mask, the quad
+// broadcasts, and every read split into its four lanes, each a branch on the lane's mask, a scalar load
+// and an insert. So a value read costs about fifty instructions and a multiply-add about half of one,
+// which is why the block per thread is as large as it is; larger blocks (above) did not pay, the code
+// growing with them.
 //
 // Thread (x, y) owns rows r .. r + 31 (r = m0 + 32y) and columns c + 8j (c = n0 + x, j = 0..15): the
 // 8 threads of a row of the workgroup read neighbouring columns of op(B) and the same rows of op(A).
