@@ -41,7 +41,9 @@
 // than the kernel: loads, not FMAs, still set its speed.
 // Also not kept (twelfth session): each accumulator updated as one chain, acc + x[0]·y.x + … + x[3]·y.w,
 // instead of acc += panel * quad (0.79-0.82×); one quad per workgroup, 4× the workgroups (0.95-1.17× in
-// Chromium's page, mixed).
+// Chromium's page, mixed); operands read with atomicLoad, whose code path in SwiftShader has a one-load
+// case for lanes reading one address or neighbouring ones, but only for addresses known when it compiles
+// (0.97-1.05×).
 //
 // What SwiftShader makes of it (Chromium's libvk_swiftshader, whose JIT is Subzero; read with `perf` and
 // by disassembling the JIT's code while a 256³ loop ran): 75% of the process's time is in the JIT's code,
