@@ -8,7 +8,7 @@ import {
   ANSWER_MS,
   FIRST_NUDGE_GAP_MS,
   NUDGE_GROWTH,
-  NUDGE_START_FRACTION,
+  NUDGE_LEAD_MS,
   NudgeHistory,
   nudgeGapsMs,
   nudgeUntilAnswered,
@@ -24,45 +24,71 @@ import { gpuTolerance } from '../support/gpu-parity.ts';
 import { getTestRuntime } from '../support/gpu-runtime.ts';
 
 describe('NudgeHistory', () => {
-  it('nudges at once until the plan has run twice, then from the shorter of its last two answers', () => {
+  it('nudges at once until the plan has run twice, then from just before the end its last two answers tell', () => {
     const h = new NudgeHistory();
     expect(h.firstNudgeMs()).toBe(0);
     h.record(9);
     expect(h.firstNudgeMs()).toBe(0);
     h.record(3);
-    expect(h.firstNudgeMs()).toBeCloseTo(NUDGE_START_FRACTION * 3 - ANSWER_MS, 12);
+    expect(h.firstNudgeMs()).toBeCloseTo(3 - ANSWER_MS - NUDGE_LEAD_MS, 12);
     h.record(4); // the last two are 3 and 4
-    expect(h.firstNudgeMs()).toBeCloseTo(NUDGE_START_FRACTION * 3 - ANSWER_MS, 12);
+    expect(h.firstNudgeMs()).toBeCloseTo(3 - ANSWER_MS - NUDGE_LEAD_MS, 12);
     h.record(5); // 4 and 5: the 3 has left
-    expect(h.firstNudgeMs()).toBeCloseTo(NUDGE_START_FRACTION * 4 - ANSWER_MS, 12);
+    expect(h.firstNudgeMs()).toBeCloseTo(4 - ANSWER_MS - NUDGE_LEAD_MS, 12);
   });
 
   it('one slow run (a first dispatch, a pause) does not delay the next one\'s nudges', () => {
     const h = new NudgeHistory();
     h.record(1.2);
     h.record(40);
-    expect(h.firstNudgeMs()).toBeCloseTo(NUDGE_START_FRACTION * 1.2 - ANSWER_MS, 12);
+    expect(h.firstNudgeMs()).toBeCloseTo(1.2 - ANSWER_MS - NUDGE_LEAD_MS, 12);
   });
 
-  it('never starts before submit, and brings the answer to within one gap of the work\'s end', () => {
+  it('never starts before submit', () => {
     const h = new NudgeHistory();
     h.record(0.3);
     h.record(0.3);
     expect(h.firstNudgeMs()).toBe(0);
-    // A run whose work ends at 0.6 ms: the first nudge at or after that is answered ANSWER_MS later.
-    // Without the ANSWER_MS subtracted, starting at a share of the last answer would settle where
-    // 0.8 · A + 0.5 = A, 2.5 ms; from answers of 3 ms the answers come down to the work's end instead.
-    const workEnds = 0.6;
-    h.record(3);
-    h.record(3);
+  });
+
+  /**
+   * Runs a plan whose work ends `workEnds` ms after submit `runs` times from a history of `from`: each
+   * run nudges from firstNudgeMs at nudgeGapsMs, and the first nudge at or after the end is answered
+   * ANSWER_MS later. Returns each run's answer and how many of its nudges came while the work ran.
+   */
+  function simulate(workEnds: number, from: number, runs: number): { answers: number[]; early: number[] } {
+    const h = new NudgeHistory();
+    h.record(from);
+    h.record(from);
     const answers: number[] = [];
-    for (let run = 0; run < 16; run++) {
+    const early: number[] = [];
+    for (let run = 0; run < runs; run++) {
       let at = h.firstNudgeMs();
-      for (const gap of nudgeGapsMs()) if (at < workEnds) at += gap;
+      let before = 0;
+      for (const gap of nudgeGapsMs()) {
+        if (at >= workEnds) break;
+        before++;
+        at += gap;
+      }
       answers.push(at + ANSWER_MS);
+      early.push(before);
       h.record(at + ANSWER_MS);
     }
-    for (const answer of answers.slice(8)) expect(answer).toBeLessThanOrEqual(workEnds + FIRST_NUDGE_GAP_MS + ANSWER_MS + 1e-9);
+    return { answers, early };
+  }
+
+  it('brings the answer to within one gap of the work\'s end, from a history far too long', () => {
+    const { answers } = simulate(0.6, 3, 24);
+    for (const answer of answers.slice(16)) expect(answer).toBeLessThanOrEqual(0.6 + FIRST_NUDGE_GAP_MS + ANSWER_MS + 1e-9);
+  });
+
+  it('once settled, sends at most one nudge while the work runs (each one slows it)', () => {
+    // Nudging from 0.8 A - 0.5 ms, as before, sent three or four into a 7 ms run.
+    for (const workEnds of [0.6, 1.4, 2.4, 4.9, 7.3]) {
+      const { answers, early } = simulate(workEnds, workEnds + ANSWER_MS, 12);
+      for (const n of early.slice(4)) expect(n).toBeLessThanOrEqual(1);
+      for (const answer of answers.slice(4)) expect(answer).toBeLessThanOrEqual(workEnds + FIRST_NUDGE_GAP_MS + ANSWER_MS + 1e-9);
+    }
   });
 });
 
@@ -182,6 +208,38 @@ describe.skipIf(shared === null)('a run on a device that answers like a browser\
       }
       // Dawn answers the scopes before a 192-wide product is done, so some run was nudged.
       expect(nudges).toBeGreaterThan(0);
+    } finally {
+      rt.dispose();
+    }
+  });
+
+  it('sends no nudge, not even at the error scopes\' answer, before its history says the work ends', async () => {
+    // A 320³ product runs for several ms on SwiftShader; its scopes answer within about one.
+    const n = 320;
+    const program = compileOrThrow('input A[n, n]\ninput B[n, n]\noutput C = A @ B', { n });
+    const inputs: Map<string, Tensor> = new Map(['A', 'B'].map((name, k) => [name, { shape: [n, n], data: Float64Array.from({ length: n * n }, (_, i) => Math.sin(k + i * 0.37)) }]));
+    const rt = new GpuRuntime({ ...shared!.gpu, browser: true });
+    const mapAsync = GPUBuffer.prototype.mapAsync;
+    const nudgedAt: number[] = [];
+    vi.spyOn(GPUBuffer.prototype, 'mapAsync').mockImplementation(function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
+      if (this.label === 'nudge') nudgedAt.push(performance.now());
+      return mapAsync.apply(this, args);
+    });
+    try {
+      const answers: number[] = [];
+      for (let run = 0; run < 3; run++) {
+        await rt.run(program.graph, inputs);
+        answers.push(rt.lastProfile!.wallMs);
+      }
+      const quietMs = Math.min(answers[1], answers[2]) - ANSWER_MS - NUDGE_LEAD_MS;
+      expect(quietMs).toBeGreaterThan(3); // else this run says nothing about the scopes' nudge
+      nudgedAt.length = 0;
+      const before = performance.now();
+      const got = await rt.run(program.graph, inputs);
+      // Node times Atomics.waitAsync in whole milliseconds (a 10.4 ms pause measured 9.8), hence the 1 ms.
+      for (const at of nudgedAt) expect(at - before).toBeGreaterThanOrEqual(quietMs - 1);
+      const want = interpret(program.graph, inputs, 'f64');
+      expectAllclose(got.get('C')!.data, want.get('C')!.data, gpuTolerance('arithmetic', program.graph), 'C');
     } finally {
       rt.dispose();
     }

@@ -10,12 +10,12 @@
 // one direction halved, others doubled).
 //
 // So the read-back is asked for at submit, and small "nudges" (a map request on a 16-byte buffer that
-// no run writes, answered on arrival) follow until it is answered: one when the run's error scopes
-// answer (GpuRuntime.run), then more at growing gaps. The first nudge that reaches the GPU process
-// after the work ends gets the read-back answered too. Same layer JVP: 3.0 →
-// 1.3-1.5 ms. Nudges cost a message each, and on a software adapter the CPU they take is the adapter's,
-// so they start shortly before the plan's recent runs ended (NudgeHistory), their gaps grow, and they
-// stop once a gap would be as long as the poll's.
+// no run writes, answered on arrival) follow until it is answered: from shortly before the work's
+// expected end (NudgeHistory), at growing gaps, and one more when the run's error scopes answer if that
+// is not earlier (GpuRuntime.run). The first nudge that reaches the GPU process after the work ends gets
+// the read-back answered too. Same layer JVP: 3.0 → 1.3-1.5 ms. Nudges cost a message each, and on a
+// software adapter the CPU they take is the adapter's, so they start as late as the plan's recent runs
+// allow, their gaps grow, and they stop once a gap would be as long as the poll's.
 //
 // The gaps are timed with Atomics.waitAsync, which wakes within about 0.1 ms in a worker (setTimeout
 // takes whole milliseconds, and at least 4 once nested). It needs a SharedArrayBuffer, so a page that
@@ -32,14 +32,23 @@ export const NUDGE_GROWTH = 1.5;
 /** Nudging stops before a gap this long: the poll answers as soon. */
 export const POLL_MS = 2;
 
-/** The share of the plan's shorter recent submit-to-answer time after which nudging starts... */
-export const NUDGE_START_FRACTION = 0.8;
-
 /**
- * ...less this: an answer arrives 0.3-0.5 ms after a request that finds the work done, and a start
- * computed from answers alone would settle that much after the work's end (at 0.8 A + 0.4 = A: 2 ms).
+ * An answer arrives 0.3-0.5 ms after a request that finds the work done: a plan whose last answer came at
+ * A had its work done by about A - ANSWER_MS.
  */
 export const ANSWER_MS = 0.5;
+
+/**
+ * Nudging starts this long before the work's expected end (A - ANSWER_MS), so that one nudge comes just
+ * before it and the next, a gap later, just after. Every nudge that arrives while the work runs costs the
+ * work itself: on a 2-core machine the GPU process's thread that answers it takes SwiftShader's core.
+ * Measured in Chromium 156 on SwiftShader (2-core Intel Xeon, the engine's calls in a worker,
+ * interleaved, medians of 25): nudging from 0.8 A - 0.5 ms with one more nudge at the error scopes'
+ * answer (0.3-0.5 ms after submit), as before, the kernels' own time was 10-25% longer in most 256-wide
+ * calls than nudging from here, and the calls 0.98-1.17× as long at 256 (8 of 10 slower) and 0.98-1.16×
+ * at 64. Starting 0.3 ms early instead of 0.15 was 0.94-1.02× as fast; 0 no different.
+ */
+export const NUDGE_LEAD_MS = 0.15;
 
 /** One plan's recent read-backs in a browser, from which its next run's first nudge is timed. */
 export class NudgeHistory {
@@ -47,12 +56,15 @@ export class NudgeHistory {
   private recent: number[] = [];
 
   /**
-   * Milliseconds after submit at which nudging starts: at once until the plan has run twice, then from
-   * the shorter of its last two answers (one slow run does not delay the next).
+   * Milliseconds after submit at which nudging starts: at once until the plan has run twice, then
+   * NUDGE_LEAD_MS before the work's end as the shorter of its last two answers tells it (one slow run
+   * does not delay the next). When a run's first nudge comes after its work's end, its answer is earlier
+   * and so is the next run's first nudge; when it comes before, the next gap's nudge answers, a little
+   * later, and the start moves later by as much: it settles around the end.
    */
   firstNudgeMs(): number {
     if (this.recent.length < 2) return 0;
-    return Math.max(0, NUDGE_START_FRACTION * Math.min(...this.recent) - ANSWER_MS);
+    return Math.max(0, Math.min(...this.recent) - ANSWER_MS - NUDGE_LEAD_MS);
   }
 
   /** Records a run's submit-to-answer time. */

@@ -354,10 +354,12 @@ export class GpuRuntime {
       return m;
     };
     let mapping = quiet > 0 ? null : mapNow();
-    const nudged = this.pause !== null && mapping !== null ? nudgeUntilAnswered(mapping, start, cached.nudges.firstNudgeMs(), () => this.nudge(), this.pause) : null;
+    const firstNudgeMs = cached.nudges.firstNudgeMs();
+    const nudged = this.pause !== null && mapping !== null ? nudgeUntilAnswered(mapping, start, firstNudgeMs, () => this.nudge(), this.pause) : null;
     const [validation, oom] = await scopes;
-    // The scopes' answers come back a round trip after submit, by when a small run is done: a free moment to nudge.
-    if (this.pause !== null) this.nudge();
+    // The scopes' answers come back a round trip after submit, by when a small run is done: a free moment
+    // to nudge, unless the plan's history says its work is still running (a nudge then slows it).
+    if (this.pause !== null && (performance.now() - start >= firstNudgeMs)) this.nudge();
     const failure = validation ?? oom;
     if (failure !== null) {
       recycleStaging();
