@@ -176,11 +176,30 @@ describe('barChecks', () => {
       ['VJP / primal (k = 1) ≤ 3', [2.5], 1],
     ]);
     expect(checks.map(describeCheck)).toEqual([
-      'Jacobians and batched JVP/VJP, w ≥ 256: best peer / ours ≥ 2: met in 1 of 2 (1.50–3.00)',
+      'Jacobians and batched JVP/VJP, w ≥ 256: best peer / ours ≥ 2: met in 1 of 2 (1.50–3.00); missed by vjp layer w=256 k=64 (1.50)',
       'GEMM: fastest peer / ours ≥ 1: met (1.25–1.25)',
-      'Every task and width: best peer / ours ≥ 1: met in 3 of 5 (0.200–3.00)',
+      'Every task and width: best peer / ours ≥ 1: met in 3 of 5 (0.200–3.00); missed by jvp layer w=64 k=64 (0.200), vjp layer w=256 k=1 (0.400)',
       'VJP / primal (k = 1) ≤ 3: met (2.50–2.50)',
     ]);
     expect(barChecks(rows, 'webgpu')).toEqual([]);
+  });
+
+  it('names the lines that miss, the furthest first: the slowest speed-ups, the dearest costs, four and a count', () => {
+    const slow = [1.9, 1.2, 1.6, 1.4, 1.8, 1.5].flatMap((speedup, i) => [
+      at(256, { task: 'jvp', k: 64 + i, ms: 1 }),
+      at(256, { task: 'jvp', k: 64 + i, system: 'jax-js', device: 'wasm', ms: speedup }),
+    ]);
+    const [goal2x] = barChecks(slow, 'cpu');
+    expect(goal2x.met).toBe(0);
+    expect(describeCheck(goal2x)).toBe('Jacobians and batched JVP/VJP, w ≥ 256: best peer / ours ≥ 2: not met (1.20–1.90); missed by '
+      + 'jvp layer w=256 k=65 (1.20), jvp layer w=256 k=67 (1.40), jvp layer w=256 k=69 (1.50), jvp layer w=256 k=66 (1.60) and 2 more');
+    // A cost goal misses by being too dear: the dearest first.
+    const dear = [
+      at(64, { task: 'primal', ms: 1 }), at(64, { task: 'jvp', k: 1, ms: 2.6 }),
+      at(256, { task: 'primal', ms: 1 }), at(256, { task: 'jvp', k: 1, ms: 3.1 }),
+      at(1024, { task: 'primal', ms: 1 }), at(1024, { task: 'jvp', k: 1, ms: 2 }),
+    ];
+    const jvp = barChecks(dear, 'cpu').find((c) => c.goal.startsWith('JVP / primal'))!;
+    expect(jvp.misses).toEqual([{ line: 'jvp layer w=256 k=1', value: 3.1 }, { line: 'jvp layer w=64 k=1', value: 2.6 }]);
   });
 });

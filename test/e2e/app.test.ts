@@ -286,6 +286,13 @@ describe('Benchmark: compare with peers', () => {
     expect(await table.locator('td.verdict-timed').count()).toBe(16);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=0')).toBeGreaterThan(20);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=1')).toBeGreaterThan(20);
+    // Under the table, the goals: every one missed names the lines that miss it.
+    const goals = peers.locator('.peers-bar li');
+    expect(await goals.count()).toBeGreaterThan(0);
+    for (const goal of await goals.all()) {
+      const text = (await goal.textContent()) ?? '';
+      expect(text.includes('missed by vjp layer w=8'), text).toBe(await goal.evaluate((li) => li.classList.contains('peer-faster')));
+    }
     // CPU side: TF.js twice, on its WebAssembly and its plain-JavaScript backend.
     await peers.locator('select[name="peers-chart-side"]').selectOption('cpu');
     expect(await table.locator('caption').textContent()).toMatch(/^CPU/);
