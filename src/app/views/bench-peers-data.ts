@@ -2,16 +2,12 @@
 // tested in Node: chart series (time per column, peer/ours ratios) and CSV. Lines, cells and ratios
 // come from the Node benchmark's summary (src/bench/peers/summary.ts).
 import type { PeerRow } from '../../bench/peers/report.ts';
-import { cellMs, SIDE_COLUMNS, sideLines, type Cell, type Column, type Line } from '../../bench/peers/summary.ts';
+import { cellMs, lineLabel, SIDE_COLUMNS, sideLines, type Cell, type Column, type Line } from '../../bench/peers/summary.ts';
 import { SIDES, sideOf, type Side } from '../../bench/peers/system.ts';
 import type { TaskName } from '../../bench/peers/tasks.ts';
 
-/** A chart category: one line of a side, e.g. "vjp layer w=64 k=8". */
-export function lineLabel(line: Pick<Line, 'task' | 'fn' | 'n' | 'k'>): string {
-  const fn = line.fn === line.task ? '' : ` ${line.fn}`;
-  const k = line.k === 1 || line.task === 'jacfwd' || line.task === 'jacrev' || line.task === 'gemm' ? '' : ` k=${line.k}`;
-  return `${line.task}${fn} w=${line.n}${k}`;
-}
+/** A chart category: one line of a side (summary.ts names lines for the report too). */
+export { lineLabel };
 
 /** What a tooltip says of one bar besides its value. */
 export interface BarDetail {

@@ -7,7 +7,7 @@
 //   - every task at every width: at least as fast as the fastest correct peer formulation (issue 5 sets
 //     this as the CPU's bar: "≥ 1× the best peer, same run"; the 2× goal is reported on both sides).
 import type { PeerRow } from './report.ts';
-import { cellMs, sideLines, type Line } from './summary.ts';
+import { cellMs, lineLabel, sideLines, type Line } from './summary.ts';
 import type { Side } from './system.ts';
 
 export interface BarCheck {
@@ -19,11 +19,6 @@ export interface BarCheck {
   readonly met: number;
   /** The lines that miss it, the furthest first, with their values. */
   readonly misses: readonly { readonly line: string; readonly value: number }[];
-}
-
-/** How a report names a line: "jvp layer w=256 k=64" (k only where the task has directions). */
-export function lineName(l: Pick<Line, 'task' | 'fn' | 'n' | 'k'>): string {
-  return `${l.task} ${l.fn} w=${l.n}${l.task === 'jvp' || l.task === 'vjp' ? ` k=${l.k}` : ''}`;
 }
 
 /** Misses named in describeCheck; the rest are counted. */
@@ -55,7 +50,7 @@ function check(side: Side, goal: string, measured: readonly [Line, number | null
   const meets = (v: number) => ('atLeast' in bound ? v >= bound.atLeast : v <= bound.atMost);
   const misses = timed.filter(([, v]) => !meets(v))
     .sort(([, a], [, b]) => ('atLeast' in bound ? a - b : b - a))
-    .map(([line, value]) => ({ line: lineName(line), value }));
+    .map(([line, value]) => ({ line: lineLabel(line), value }));
   return { side, goal, values: timed.map(([, v]) => v), met: timed.length - misses.length, misses };
 }
 

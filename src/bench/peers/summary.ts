@@ -68,6 +68,13 @@ export interface Line {
   readonly ratios: readonly (number | null)[];
 }
 
+/** How charts and reports name a line, e.g. "vjp layer w=64 k=8" (k only where it is a number of directions). */
+export function lineLabel(line: Pick<Line, 'task' | 'fn' | 'n' | 'k'>): string {
+  const fn = line.fn === line.task ? '' : ` ${line.fn}`;
+  const k = line.k === 1 || line.task === 'jacfwd' || line.task === 'jacrev' || line.task === 'gemm' ? '' : ` k=${line.k}`;
+  return `${line.task}${fn} w=${line.n}${k}`;
+}
+
 function cellOf(column: Column, rows: readonly PeerRow[]): Cell {
   const timed = rows.filter((r) => r.ms !== null);
   const best = timed.length === 0 ? null : timed.reduce((a, b) => (b.ms! < a.ms! ? b : a));
