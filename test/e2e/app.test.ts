@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '../../src/app/share.ts';
+import { SOFTWARE_ADAPTER_NOTE } from '../../src/app/views/bench-peers-data.ts';
 import { DEFAULT_STATE, type BackendChoice, type TaskMode, type ViewName } from '../../src/app/state.ts';
 import { canvasColours, editorText, launchChromium, openApp, screenshot, serveBuiltApp, typeProgram, type AppPage, type ServedApp } from '../support/e2e.ts';
 
@@ -286,6 +287,8 @@ describe('Benchmark: compare with peers', () => {
     expect(await table.locator('td.verdict-timed').count()).toBe(16);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=0')).toBeGreaterThan(20);
     expect(await canvasColours(page, 'section.peers .bench-card canvas >> nth=1')).toBeGreaterThan(20);
+    // SwiftShader computes on the CPU, and the set-up line says what that means for the WebGPU numbers.
+    expect(await peers.locator('.peers-setup').textContent()).toContain(SOFTWARE_ADAPTER_NOTE);
     // Under the table, the goals: every one missed names the lines that miss it.
     const goals = peers.locator('.peers-bar li');
     expect(await goals.count()).toBeGreaterThan(0);

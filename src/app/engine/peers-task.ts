@@ -13,7 +13,8 @@ import type { PeerRow } from '../../bench/peers/report.ts';
 import { PEER_DEVICES, peerDevices, unavailableSystem, type DeviceName, type PeerSystem, type Side, type SystemName } from '../../bench/peers/system.ts';
 import { answerLength, peerTasks, type PeerTask, type TaskName } from '../../bench/peers/tasks.ts';
 import { loadTfjs } from '../../bench/peers/tfjs.ts';
-import { loadWebgpu } from '../../index.ts';
+import { loadWebgpu, webgpuInfo } from '../../index.ts';
+import { isSoftwareAdapter } from '../../backend/webgpu/device.ts';
 import type { PlannedPoint } from './bench-task.ts';
 
 export type PeerName = Exclude<SystemName, 'gradient-lab'>;
@@ -44,6 +45,8 @@ export interface PeersUnit extends PlannedPoint {
 /** Who ran and on what, once the systems are loaded. */
 export interface PeersSetup {
   readonly adapter: string;
+  /** Whether that adapter runs WGSL on the CPU (isSoftwareAdapter): its WebGPU times are then CPU times. */
+  readonly softwareAdapter: boolean;
   readonly systems: readonly { readonly system: SystemName; readonly device: DeviceName; readonly description: string }[];
   readonly versions: Readonly<Record<string, string>>;
   /** An answer is wrong when maxAbsDiff > tolerance × scale. */
@@ -87,15 +90,18 @@ export function peersPlan(spec: PeersSpec): PeersUnit[] {
 }
 
 /** Loads ours and the peers; anything that cannot load becomes a system whose rows say why. */
-async function loadSystems(spec: PeersSpec): Promise<{ systems: PeerSystem[]; adapter: string }> {
+async function loadSystems(spec: PeersSpec): Promise<{ systems: PeerSystem[]; adapter: string; softwareAdapter: boolean }> {
   const loaded: PeerSystem[] = [];
   let adapter = 'not requested';
+  let softwareAdapter = false;
   let noGpu: string | null = null;
   if (spec.sides.includes('cpu')) loaded.push(oursOn('cpu'));
   if (spec.sides.includes('webgpu')) {
     try {
       const webgpu = await loadWebgpu();
       adapter = webgpu.description;
+      const info = await webgpuInfo();
+      softwareAdapter = !('error' in info) && isSoftwareAdapter(info);
       loaded.push(oursOn('webgpu', webgpu));
     } catch (err) {
       noGpu = errorMessage(err);
@@ -112,7 +118,7 @@ async function loadSystems(spec: PeersSpec): Promise<{ systems: PeerSystem[]; ad
   // In the plan's order; a WebGPU system without an adapter still gets rows, which say why they are empty.
   const systems = plannedSystems(spec).map(({ system, device }) => loaded.find((s) => s.system === system && s.device === device)
     ?? unavailableSystem(system, device, noGpu === null ? 'not loaded' : `WebGPU unavailable: ${noGpu}`));
-  return { systems, adapter };
+  return { systems, adapter, softwareAdapter };
 }
 
 /** Lets the worker's event loop run, so a cancel message can arrive between formulations. */
@@ -123,9 +129,10 @@ export async function runPeers(spec: PeersSpec, options: { signal?: AbortSignal;
   const { signal, report } = options;
   const plan = peersPlan(spec);
   report?.({ kind: 'peers-plan', plan }, 0, plan.length);
-  const { systems, adapter } = await loadSystems(spec);
+  const { systems, adapter, softwareAdapter } = await loadSystems(spec);
   const setup: PeersSetup = {
     adapter,
+    softwareAdapter,
     systems: systems.map((s) => ({ system: s.system, device: s.device, description: s.description })),
     versions: __PEER_VERSIONS__,
     tolerance: RELATIVE_TOLERANCE,

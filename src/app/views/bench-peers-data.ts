@@ -9,6 +9,9 @@ import type { TaskName } from '../../bench/peers/tasks.ts';
 /** A chart category: one line of a side (summary.ts names lines for the report too). */
 export { lineLabel };
 
+/** Said under a run on an adapter that computes on the CPU, where the WebGPU numbers mean something else. */
+export const SOFTWARE_ADAPTER_NOTE = 'It runs WGSL on the CPU (a software adapter, such as SwiftShader): every WebGPU time here is CPU time plus the round trips to the browser\'s GPU process (about half a millisecond a call in Chromium), so the CPU side usually gets the same answers sooner, and rows made mostly of matrix products are set by how fast the adapter multiplies.';
+
 /** What a tooltip says of one bar besides its value. */
 export interface BarDetail {
   readonly formulation: string | null;

@@ -15,7 +15,7 @@ import { JobError, type Job } from '../engine/client.ts';
 import type { PeerName, PeersSetup, PeersSpec, PeersUnit } from '../engine/peers-task.ts';
 import { estimateRemainingMs, timeLeft } from './bench-data.ts';
 import { createPeerCharts, seriesName, type PeerCharts } from './bench-peers-charts.ts';
-import { lineLabel, peerChartData, peerLines, peersCsv } from './bench-peers-data.ts';
+import { lineLabel, peerChartData, peerLines, peersCsv, SOFTWARE_ADAPTER_NOTE } from './bench-peers-data.ts';
 import { chartCard, csvButton as makeCsvButton, select } from './bench-ui.ts';
 
 const WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024] as const;
@@ -184,6 +184,7 @@ export function peersSection(ctx: AppContext): PeersSection {
     const missing = setup.systems.filter((s) => s.description.includes(': ')).map((s) => s.description);
     setupLine.textContent = [
       `WebGPU adapter: ${setup.adapter}.`,
+      ...(setup.softwareAdapter ? [SOFTWARE_ADAPTER_NOTE] : []),
       `Peers: ${Object.entries(setup.versions).map(([name, v]) => `${name} ${v}`).join(', ')}.`,
       `Every system computes in f32; each answer is checked against ours in f64 (max |Δ| ≤ ${setup.tolerance} · max |answer|) before it is timed.`,
       ...missing.map((m) => `Not available: ${m}.`),
