@@ -359,7 +359,7 @@ export class GpuRuntime {
     const [validation, oom] = await scopes;
     // The scopes' answers come back a round trip after submit, by when a small run is done: a free moment
     // to nudge, unless the plan's history says its work is still running (a nudge then slows it).
-    if (this.pause !== null && (performance.now() - start >= firstNudgeMs)) this.nudge();
+    if (this.pause !== null && performance.now() - start >= firstNudgeMs) this.nudge();
     const failure = validation ?? oom;
     if (failure !== null) {
       recycleStaging();
