@@ -24,3 +24,4 @@ export { listKernels, DEFAULT_LIMITS } from './backend/webgpu/inspect.ts';
 export type { KernelListing } from './backend/webgpu/inspect.ts';
 export { loadWebgpu, webgpuInfo } from './api/select.ts';
 export type { GpuInfo } from './backend/webgpu/device.ts';
+export { isSoftwareAdapter } from './backend/webgpu/device.ts';

@@ -13,8 +13,7 @@ import type { PeerRow } from '../../bench/peers/report.ts';
 import { PEER_DEVICES, peerDevices, unavailableSystem, type DeviceName, type PeerSystem, type Side, type SystemName } from '../../bench/peers/system.ts';
 import { answerLength, peerTasks, type PeerTask, type TaskName } from '../../bench/peers/tasks.ts';
 import { loadTfjs } from '../../bench/peers/tfjs.ts';
-import { loadWebgpu, webgpuInfo } from '../../index.ts';
-import { isSoftwareAdapter } from '../../backend/webgpu/device.ts';
+import { isSoftwareAdapter, loadWebgpu, webgpuInfo } from '../../index.ts';
 import type { PlannedPoint } from './bench-task.ts';
 
 export type PeerName = Exclude<SystemName, 'gradient-lab'>;
